@@ -1,0 +1,104 @@
+using Roster.Features.Organizations;
+using Roster.Infrastructure.Auth;
+using Roster.Infrastructure.Data;
+using Roster.Infrastructure.Seats;
+using Roster.Migrations;
+
+namespace Roster.Cli;
+
+/// <summary>The operator commands the service binary takes after <c>--</c>.</summary>
+public static class RosterCommands
+{
+    private static readonly string[] Names = ["migrate", "seats", "dev-token", "help"];
+
+    public static bool IsCommand(string[] args) => args.Length > 0 && Names.Contains(args[0]);
+
+    public const string Usage = """
+        usage: Roster [--urls URL]                      run the service
+               Roster migrate [--status]               apply migrations, or list applied/pending ones
+               Roster seats audit                      organizations over their plan's seat limits
+               Roster dev-token --sub <workosUserId> --email <email> [--name <n>] [--unverified] [--admin]
+        """;
+
+    public static async Task<int> RunAsync(IServiceProvider services, string[] args, TextWriter output, TextWriter error)
+    {
+        try
+        {
+            return args switch
+            {
+                ["migrate"] => await Migrate(services, output),
+                ["migrate", "--status"] => await MigrateStatus(services, output),
+                ["seats", "audit"] => await SeatsAudit(services, output),
+                ["dev-token", .. var rest] => DevToken(services, rest, output, error),
+                ["help"] => Print(output, Usage, 0),
+                _ => Print(error, Usage, 2),
+            };
+        }
+        catch (MigrationAbortedException ex)
+        {
+            await error.WriteLineAsync(ex.Message);
+            return 1;
+        }
+    }
+
+    private static int Print(TextWriter writer, string text, int code)
+    {
+        writer.WriteLine(text);
+        return code;
+    }
+
+    private static async Task<int> Migrate(IServiceProvider services, TextWriter output)
+    {
+        var applied = await services.GetRequiredService<MigrationRunner>().MigrateAsync();
+        await output.WriteLineAsync(applied.Count == 0 ? "Database is up to date." : $"Applied: {string.Join(", ", applied)}");
+        return 0;
+    }
+
+    private static async Task<int> MigrateStatus(IServiceProvider services, TextWriter output)
+    {
+        foreach (var m in await services.GetRequiredService<MigrationRunner>().StatusAsync())
+            await output.WriteLineAsync($"{m.Version}_{m.Name}\t{(m.AppliedAt is { } at ? $"applied {at:O}" : "pending")}");
+        return 0;
+    }
+
+    private static async Task<int> SeatsAudit(IServiceProvider services, TextWriter output)
+    {
+        using var scope = services.CreateScope();
+        var entries = await SeatAudit.RunAsync(scope.ServiceProvider.GetRequiredService<RosterDb>(),
+            scope.ServiceProvider.GetRequiredService<PlanCatalog>(), TimeProvider.System, CancellationToken.None);
+        if (entries.Count == 0) await output.WriteLineAsync("No organization is over its seat limits.");
+        foreach (var e in entries)
+        {
+            var over = string.Join("; ", e.Over.Select(l => $"{l.SeatType} {l.Used}/{l.Limit} ({l.Active} active, {l.Reserved} reserved)"));
+            await output.WriteLineAsync($"{e.OrganizationId}\t{e.WorkosOrganizationId ?? "-"}\t{e.Name}\tplan {e.Plan}\t{over}");
+        }
+        return 0;
+    }
+
+    private static int DevToken(IServiceProvider services, string[] args, TextWriter output, TextWriter error)
+    {
+        string? sub = null, email = null, name = null;
+        bool verified = true, admin = false;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--sub" when i + 1 < args.Length: sub = args[++i]; break;
+                case "--email" when i + 1 < args.Length: email = args[++i]; break;
+                case "--name" when i + 1 < args.Length: name = args[++i]; break;
+                case "--unverified": verified = false; break;
+                case "--admin": admin = true; break;
+                default: return Print(error, $"dev-token: unexpected argument '{args[i]}'.\n{Usage}", 2);
+            }
+        }
+        if (string.IsNullOrWhiteSpace(sub) || string.IsNullOrWhiteSpace(email))
+            return Print(error, $"dev-token needs --sub and --email.\n{Usage}", 2);
+
+        var key = services.GetRequiredService<SigningKeyHolder>().DevKey;
+        if (key is null)
+            return Print(error, "No signing key: set Auth__DevSigningKey, or run in Development so a local key is created.", 1);
+        output.WriteLine(TokenMinter.Mint(key, services.GetRequiredService<AuthOptions>(),
+            new TokenRequest(sub, email, name, verified, admin)));
+        return 0;
+    }
+}

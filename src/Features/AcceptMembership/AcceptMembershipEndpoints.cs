@@ -1,0 +1,78 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Roster.Infrastructure.Auth;
+using Roster.Infrastructure.Data;
+using Roster.Infrastructure.Http;
+using Roster.Infrastructure.Memberships;
+
+namespace Roster.Features.AcceptMembership;
+
+/// <summary>
+/// The invitee's side of an owner_add: only the invited user can turn it ACTIVE (consent), or decline it.
+/// Every miss is a 404, so nobody learns whether someone else's invitation exists.
+/// </summary>
+public static class AcceptMembershipEndpoints
+{
+    public static IEndpointRouteBuilder MapAcceptMembership(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/membership-requests")
+            .RequireAuthorization()
+            .WithTags("Invitations")
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
+
+        group.MapGet("/mine/pending", MyPendingInvitations).WithName("MyPendingInvitations");
+        group.MapPut("/{membershipId:guid}/accept", Accept)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithName("AcceptInvitation");
+        group.MapDelete("/{membershipId:guid}", Decline)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithName("DeclineMembershipRequest");
+        return app;
+    }
+
+    public static async Task<Ok<List<InvitationView>>> MyPendingInvitations(Caller caller, RosterDb db, CancellationToken ct) =>
+        TypedResults.Ok(await db.InvitationViews(db.Memberships.AsNoTracking().Where(m =>
+                m.UserId == caller.UserId && m.Status == MembershipStatus.Pending && m.Source == MembershipSource.OwnerAdd))
+            .ToListAsync(ct));
+
+    public static async Task<Results<Ok<MembershipView>, ProblemHttpResult>> Accept(
+        Guid membershipId, Caller caller, RosterDb db, TimeProvider clock, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        // The seat was taken when the owner added them, so accepting re-checks nothing; the Where is the whole rule.
+        var accepted = await db.Memberships
+            .Where(m => m.Id == membershipId && m.UserId == caller.UserId && m.DeletedAt == null
+                        && m.Status == MembershipStatus.Pending && m.Source == MembershipSource.OwnerAdd)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, MembershipStatus.Active).SetProperty(m => m.UpdatedAt, now), ct);
+        if (accepted == 0) return Problems.NotFound("No such invitation is waiting for you.");
+
+        var membership = await db.Memberships.AsNoTracking().SingleAsync(m => m.Id == membershipId, ct);
+        Audit.Record(db, now, AuditActions.Accepted, membership, caller.UserId,
+            oldRole: membership.Role, newRole: membership.Role, oldStatus: MembershipStatus.Pending, newStatus: MembershipStatus.Active);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return TypedResults.Ok(await db.ViewAsync(membershipId, ct));
+    }
+
+    /// <summary>Declines an invitation, or withdraws the caller's own join request; the row is tombstoned.</summary>
+    public static async Task<Results<NoContent, ProblemHttpResult>> Decline(
+        Guid membershipId, Caller caller, RosterDb db, TimeProvider clock, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var removed = await db.Memberships
+            .Where(m => m.Id == membershipId && m.UserId == caller.UserId && m.DeletedAt == null
+                        && m.Status == MembershipStatus.Pending
+                        && (m.Source == MembershipSource.OwnerAdd || m.Source == MembershipSource.JoinRequest))
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.DeletedAt, now).SetProperty(m => m.UpdatedAt, now), ct);
+        if (removed == 0) return Problems.NotFound("No such pending membership of yours.");
+
+        var membership = await db.Memberships.AsNoTracking().SingleAsync(m => m.Id == membershipId, ct);
+        Audit.Record(db, now, membership.Source == MembershipSource.OwnerAdd ? AuditActions.Declined : AuditActions.Withdrawn,
+            membership, caller.UserId, oldRole: membership.Role, oldStatus: MembershipStatus.Pending);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return TypedResults.NoContent();
+    }
+}

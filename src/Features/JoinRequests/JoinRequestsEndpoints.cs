@@ -1,0 +1,204 @@
+using FluentValidation;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Roster.Features.AddMember;
+using Roster.Infrastructure.Auth;
+using Roster.Infrastructure.Data;
+using Roster.Infrastructure.Http;
+using Roster.Infrastructure.Memberships;
+using Roster.Infrastructure.Seats;
+
+namespace Roster.Features.JoinRequests;
+
+public sealed record ApproveRequest(string? SeatType);
+
+public sealed class ApproveRequestValidator : AbstractValidator<ApproveRequest>
+{
+    public ApproveRequestValidator(PlanCatalog plans)
+    {
+        RuleFor(r => r.SeatType).Must(s => plans.IsSeatType(s!)).When(r => r.SeatType is not null)
+            .WithMessage(_ => $"Unknown seat type. Known seat types: {string.Join(", ", plans.SeatTypes)}.");
+    }
+}
+
+/// <summary>
+/// People asking to join, and owners/admins answering. Approval paths only ever see join requests (and legacy
+/// pending rows with no source): an owner_add is the invitee's to accept, so here it is a 404.
+/// </summary>
+public static class JoinRequestsEndpoints
+{
+    public static IEndpointRouteBuilder MapJoinRequests(this IEndpointRouteBuilder app)
+    {
+        var org = app.MapGroup("/api/organizations/{orgId}/requests")
+            .RequireAuthorization()
+            .WithTags("Join requests")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        org.MapPost("/", RequestToJoin)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithName("RequestToJoin");
+        org.MapGet("/", ListJoinRequests)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .WithName("ListJoinRequests");
+        org.MapPut("/{membershipId:guid}/approve", Approve)
+            .AddEndpointFilter<OptionalBodyValidation<ApproveRequest>>()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithName("ApproveJoinRequest");
+        org.MapPut("/{membershipId:guid}/reject", Reject)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .WithName("RejectJoinRequest");
+
+        app.MapGroup("/api/membership-requests")
+            .RequireAuthorization()
+            .WithTags("Join requests")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .MapGet("/mine", MyJoinRequests)
+            .WithName("MyJoinRequests");
+        return app;
+    }
+
+    public static async Task<Results<Created<MembershipView>, ProblemHttpResult>> RequestToJoin(
+        string orgId, Caller caller, RosterDb db, SeatOptions seats, TimeProvider clock, CancellationToken ct)
+    {
+        var organization = await OrgAccess.FindOrganizationAsync(db, orgId, ct);
+        if (organization is null) return Problems.NotFound("No such organization.");
+        if (!caller.EmailVerified)
+            return Problems.Of(StatusCodes.Status403Forbidden, ErrorCodes.EmailNotVerified, "Forbidden.",
+                "Verify your email address before asking to join an organization.");
+
+        if (await JoinConflictAsync(db, organization.Id, caller.UserId, ct) is { } conflict) return conflict;
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        var membership = new Membership
+        {
+            Id = Guid.CreateVersion7(),
+            OrganizationId = organization.Id,
+            UserId = caller.UserId,
+            WorkosUserId = caller.WorkosUserId,
+            Role = Roles.Member,
+            Status = MembershipStatus.Pending,
+            Source = MembershipSource.JoinRequest,
+            SeatType = seats.DefaultSeatType,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        db.Memberships.Add(membership);
+        Audit.Record(db, now, AuditActions.Requested, membership, caller.UserId, newRole: Roles.Member, newStatus: MembershipStatus.Pending);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+        {
+            // A concurrent request won the race; the unique indexes are the backstop, this names what they saw.
+            db.ChangeTracker.Clear();
+            return await JoinConflictAsync(db, organization.Id, caller.UserId, ct)
+                   ?? Problems.Conflict(ErrorCodes.JoinRequestPending, "You already have a pending join request.");
+        }
+        return TypedResults.Created($"/api/organizations/{organization.Id}/requests/{membership.Id}", await db.ViewAsync(membership.Id, ct));
+    }
+
+    private static async Task<ProblemHttpResult?> JoinConflictAsync(RosterDb db, Guid organizationId, Guid userId, CancellationToken ct)
+    {
+        var here = await db.Memberships.AsNoTracking()
+            .Where(m => m.OrganizationId == organizationId && m.UserId == userId && m.DeletedAt == null)
+            .Select(m => new { m.Status, m.Source })
+            .FirstOrDefaultAsync(ct);
+        if (here is not null)
+        {
+            return here.Status != MembershipStatus.Pending
+                ? Problems.Conflict(ErrorCodes.AlreadyMember, "You are already a member of this organization.")
+                : here.Source == MembershipSource.OwnerAdd
+                    ? Problems.Conflict(ErrorCodes.InvitationPending, "You have a pending invitation to this organization; accept it instead.")
+                    : Problems.Conflict(ErrorCodes.JoinRequestPending, "You already asked to join this organization.");
+        }
+
+        var elsewhere = await db.Memberships.AnyAsync(m => m.UserId == userId && m.DeletedAt == null
+                                                           && m.Status == MembershipStatus.Pending && m.Source == MembershipSource.JoinRequest, ct);
+        return elsewhere
+            ? Problems.Conflict(ErrorCodes.JoinRequestPending, "You already have a pending join request; withdraw it or wait for an answer first.")
+            : null;
+    }
+
+    public static async Task<Results<Ok<List<MembershipView>>, ProblemHttpResult>> ListJoinRequests(
+        string orgId, Caller caller, RosterDb db, CancellationToken ct)
+    {
+        var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.OwnerOrAdmin, ct);
+        if (problem is not null) return problem;
+        var organizationId = access!.Organization.Id;
+        return TypedResults.Ok(await db.Views(db.Memberships.AsNoTracking().Where(OwnerApprovable(organizationId))).ToListAsync(ct));
+    }
+
+    /// <summary>A pending row an owner/admin may answer: a join request, or a legacy row that never recorded a source.</summary>
+    private static System.Linq.Expressions.Expression<Func<Membership, bool>> OwnerApprovable(Guid organizationId) =>
+        m => m.OrganizationId == organizationId && m.DeletedAt == null && m.Status == MembershipStatus.Pending
+             && (m.Source == MembershipSource.JoinRequest || m.Source == null);
+
+    public static async Task<Results<Ok<MembershipView>, ProblemHttpResult>> Approve(
+        string orgId, Guid membershipId, [FromBody] ApproveRequest? request, Caller caller, RosterDb db, SeatLedger ledger,
+        TimeProvider clock, CancellationToken ct)
+    {
+        var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.OwnerOrAdmin, ct);
+        if (problem is not null) return problem;
+        var organization = access!.Organization;
+        var now = clock.GetUtcNow().UtcDateTime;
+
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await ledger.LockAsync(organization.Id, ct);
+        var pending = await db.Memberships.AsNoTracking().Where(OwnerApprovable(organization.Id))
+            .FirstOrDefaultAsync(m => m.Id == membershipId, ct);
+        if (pending is null) return Problems.NotFound("No such join request in this organization.");
+
+        var seatType = request?.SeatType ?? pending.SeatType;
+        var usage = await ledger.UsageAsync(organization.Id, organization.Plan, seatType, ct);
+        if (!usage.HasRoom) return AddMemberEndpoint.SeatLimitReached(usage);
+
+        var approved = await db.Memberships.Where(OwnerApprovable(organization.Id)).Where(m => m.Id == membershipId)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(m => m.Status, MembershipStatus.Active)
+                .SetProperty(m => m.Source, MembershipSource.JoinRequest)
+                .SetProperty(m => m.SeatType, seatType)
+                .SetProperty(m => m.UpdatedAt, now), ct);
+        if (approved == 0) return Problems.NotFound("No such join request in this organization.");
+
+        pending.Source = MembershipSource.JoinRequest;
+        Audit.Record(db, now, AuditActions.Approved, pending, caller.UserId,
+            oldRole: pending.Role, newRole: pending.Role, oldStatus: MembershipStatus.Pending, newStatus: MembershipStatus.Active);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return TypedResults.Ok(await db.ViewAsync(membershipId, ct));
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> Reject(
+        string orgId, Guid membershipId, Caller caller, RosterDb db, TimeProvider clock, CancellationToken ct)
+    {
+        var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.OwnerOrAdmin, ct);
+        if (problem is not null) return problem;
+        var organizationId = access!.Organization.Id;
+        var now = clock.GetUtcNow().UtcDateTime;
+
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var pending = await db.Memberships.AsNoTracking().Where(OwnerApprovable(organizationId))
+            .FirstOrDefaultAsync(m => m.Id == membershipId, ct);
+        if (pending is null) return Problems.NotFound("No such join request in this organization.");
+        var rejected = await db.Memberships.Where(OwnerApprovable(organizationId)).Where(m => m.Id == membershipId)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.DeletedAt, now).SetProperty(m => m.UpdatedAt, now), ct);
+        if (rejected == 0) return Problems.NotFound("No such join request in this organization.");
+
+        Audit.Record(db, now, AuditActions.Rejected, pending, caller.UserId, oldRole: pending.Role, oldStatus: MembershipStatus.Pending);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return TypedResults.NoContent();
+    }
+
+    public static async Task<Ok<List<InvitationView>>> MyJoinRequests(Caller caller, RosterDb db, CancellationToken ct) =>
+        TypedResults.Ok(await db.InvitationViews(db.Memberships.AsNoTracking().Where(m =>
+                m.UserId == caller.UserId && m.Status == MembershipStatus.Pending
+                && (m.Source == MembershipSource.JoinRequest || m.Source == null)))
+            .ToListAsync(ct));
+}

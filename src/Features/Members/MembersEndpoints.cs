@@ -1,0 +1,210 @@
+using FluentValidation;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Roster.Features.AddMember;
+using Roster.Infrastructure.Auth;
+using Roster.Infrastructure.Data;
+using Roster.Infrastructure.Http;
+using Roster.Infrastructure.Memberships;
+using Roster.Infrastructure.Seats;
+
+namespace Roster.Features.Members;
+
+public sealed record UpdateMemberRequest(string? Role, string? SeatType);
+
+public sealed record SearchHit(Guid UserId, string Email, string? Name);
+
+public sealed class UpdateMemberValidator : AbstractValidator<UpdateMemberRequest>
+{
+    public UpdateMemberValidator(PlanCatalog plans)
+    {
+        RuleFor(r => r).Must(r => r.Role is not null || r.SeatType is not null)
+            .WithName("body").WithMessage("Give a role, a seatType, or both.");
+        RuleFor(r => r.Role).Must(RoleSlug.IsValid!).When(r => r.Role is not null)
+            .WithMessage("'Role' must be owner, admin, member or a role slug.");
+        RuleFor(r => r.SeatType).Must(s => plans.IsSeatType(s!)).When(r => r.SeatType is not null)
+            .WithMessage(_ => $"Unknown seat type. Known seat types: {string.Join(", ", plans.SeatTypes)}.");
+    }
+}
+
+/// <summary>
+/// The members of an organization: list, exact-email search, role and seat-type changes, removal, leaving.
+/// Every change that could touch the owner count runs under the organization's lock, so two owners demoting
+/// each other at once cannot leave the org with none.
+/// </summary>
+public static class MembersEndpoints
+{
+    public const string SearchRateLimit = "member-search";
+
+    public static IEndpointRouteBuilder MapMembers(this IEndpointRouteBuilder app)
+    {
+        var org = app.MapGroup("/api/organizations/{orgId}")
+            .RequireAuthorization()
+            .WithTags("Members")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        org.MapGet("/members", ListMembers).WithName("ListMembers");
+        org.MapGet("/members/search", SearchByEmail)
+            .RequireRateLimiting(SearchRateLimit)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .WithName("SearchUserByEmail");
+        org.MapPatch("/members/{membershipId:guid}", UpdateMember)
+            .WithValidation<UpdateMemberRequest>()
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithName("UpdateMember");
+        org.MapDelete("/members/{membershipId:guid}", RemoveMember)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithName("RemoveMember");
+        org.MapPost("/leave", Leave)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithName("LeaveOrganization");
+        return app;
+    }
+
+    /// <summary>Active members and the owner_add invitations still waiting; join requests are listed elsewhere.</summary>
+    private static IQueryable<Membership> Listed(RosterDb db, Guid organizationId) =>
+        db.Memberships.Where(m => m.OrganizationId == organizationId && m.DeletedAt == null
+                                  && (m.Status == MembershipStatus.Active
+                                      || (m.Status == MembershipStatus.Pending && m.Source == MembershipSource.OwnerAdd)));
+
+    public static async Task<Results<Ok<List<MembershipView>>, ProblemHttpResult>> ListMembers(
+        string orgId, Caller caller, RosterDb db, CancellationToken ct)
+    {
+        var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.ActiveMember, ct);
+        if (problem is not null) return problem;
+        return TypedResults.Ok(await db.Views(Listed(db, access!.Organization.Id).AsNoTracking()).ToListAsync(ct));
+    }
+
+    public static async Task<Results<Ok<SearchHit>, ProblemHttpResult>> SearchByEmail(
+        string orgId, string? email, Caller caller, RosterDb db, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(email) || email.Length > 320 || !email.Contains('@'))
+            return Problems.Validation("email", "Give the exact email address to look up.");
+        var (_, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.OwnerOrAdmin, ct);
+        if (problem is not null) return problem;
+
+        var normalized = User.NormalizeEmail(email);
+        var hit = await db.Users.AsNoTracking()
+            .Where(u => u.Email == normalized && u.DeletedAt == null)
+            .Select(u => new SearchHit(u.Id, u.Email, u.Name))
+            .FirstOrDefaultAsync(ct);
+        return hit is null
+            ? Problems.Of(StatusCodes.Status404NotFound, ErrorCodes.UserNotFound, "Not found.", "No user has exactly this email address.")
+            : TypedResults.Ok(hit);
+    }
+
+    public static async Task<Results<Ok<MembershipView>, ProblemHttpResult>> UpdateMember(
+        string orgId, Guid membershipId, UpdateMemberRequest request, Caller caller, RosterDb db, SeatLedger ledger,
+        TimeProvider clock, CancellationToken ct)
+    {
+        var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.OwnerOrAdmin, ct);
+        if (problem is not null) return problem;
+        if (request.Role is not null && !access!.IsOwner)
+        {
+            return Roles.IsManager(request.Role)
+                ? Problems.Of(StatusCodes.Status403Forbidden, ErrorCodes.RoleEscalation, "Forbidden.",
+                    "Only an owner or a platform admin may grant the admin or owner role.")
+                : Problems.Forbidden("Only an owner of this organization may change roles.");
+        }
+        var organization = access!.Organization;
+        var now = clock.GetUtcNow().UtcDateTime;
+
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await ledger.LockAsync(organization.Id, ct);
+        var membership = await Listed(db, organization.Id).AsNoTracking().FirstOrDefaultAsync(m => m.Id == membershipId, ct);
+        if (membership is null) return Problems.NotFound("No such member in this organization.");
+
+        var role = request.Role ?? membership.Role;
+        var seatType = request.SeatType ?? membership.SeatType;
+        if (membership.Role == Roles.Owner && role != Roles.Owner && membership.Status == MembershipStatus.Active
+            && await IsLastActiveOwnerAsync(db, organization.Id, ct))
+            return LastOwner();
+
+        if (seatType != membership.SeatType)
+        {
+            var usage = await ledger.UsageAsync(organization.Id, organization.Plan, seatType, ct);
+            if (!usage.HasRoom) return AddMemberEndpoint.SeatLimitReached(usage);
+        }
+
+        // Status is deliberately absent: no role or seat change can activate a pending invitation.
+        await db.Memberships.Where(m => m.Id == membership.Id && m.DeletedAt == null)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(m => m.Role, role)
+                .SetProperty(m => m.SeatType, seatType)
+                .SetProperty(m => m.UpdatedAt, now), ct);
+        if (role != membership.Role)
+            Audit.Record(db, now, AuditActions.RoleChanged, membership, caller.UserId,
+                oldRole: membership.Role, newRole: role, oldStatus: membership.Status, newStatus: membership.Status);
+        if (seatType != membership.SeatType)
+            Audit.Record(db, now, AuditActions.SeatTypeChanged, membership, caller.UserId,
+                oldRole: membership.Role, newRole: role, oldStatus: membership.Status, newStatus: membership.Status);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return TypedResults.Ok(await db.ViewAsync(membership.Id, ct));
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> RemoveMember(
+        string orgId, Guid membershipId, Caller caller, RosterDb db, SeatLedger ledger, TimeProvider clock, CancellationToken ct)
+    {
+        var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.OwnerOrAdmin, ct);
+        if (problem is not null) return problem;
+        var organization = access!.Organization;
+
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await ledger.LockAsync(organization.Id, ct);
+        var membership = await Listed(db, organization.Id).AsNoTracking().FirstOrDefaultAsync(m => m.Id == membershipId, ct);
+        if (membership is null) return Problems.NotFound("No such member in this organization.");
+        if (!access.IsOwner && Roles.IsManager(membership.Role))
+            return Problems.Forbidden("An admin may remove members only; ask an owner to remove an admin or owner.");
+
+        if (await TombstoneAsync(db, membership, caller, AuditActions.Removed, clock, ct) is { } refused) return refused;
+        await tx.CommitAsync(ct);
+        return TypedResults.NoContent();
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> Leave(
+        string orgId, Caller caller, RosterDb db, SeatLedger ledger, TimeProvider clock, CancellationToken ct)
+    {
+        var organization = await OrgAccess.FindOrganizationAsync(db, orgId, ct);
+        if (organization is null) return Problems.NotFound("No such organization is visible to you.");
+
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await ledger.LockAsync(organization.Id, ct);
+        var membership = await db.Memberships.AsNoTracking().FirstOrDefaultAsync(m =>
+            m.OrganizationId == organization.Id && m.UserId == caller.UserId && m.DeletedAt == null
+            && m.Status == MembershipStatus.Active, ct);
+        if (membership is null) return Problems.NotFound("You are not a member of this organization.");
+
+        if (await TombstoneAsync(db, membership, caller, AuditActions.Left, clock, ct) is { } refused) return refused;
+        await tx.CommitAsync(ct);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<ProblemHttpResult?> TombstoneAsync(
+        RosterDb db, Membership membership, Caller caller, string action, TimeProvider clock, CancellationToken ct)
+    {
+        if (membership.Role == Roles.Owner && membership.Status == MembershipStatus.Active
+            && await IsLastActiveOwnerAsync(db, membership.OrganizationId, ct))
+            return LastOwner();
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        var removed = await db.Memberships.Where(m => m.Id == membership.Id && m.DeletedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.DeletedAt, now).SetProperty(m => m.UpdatedAt, now), ct);
+        if (removed == 0) return Problems.NotFound("No such member in this organization.");
+        Audit.Record(db, now, action, membership, caller.UserId, oldRole: membership.Role, oldStatus: membership.Status);
+        await db.SaveChangesAsync(ct);
+        return null;
+    }
+
+    private static async Task<bool> IsLastActiveOwnerAsync(RosterDb db, Guid organizationId, CancellationToken ct) =>
+        await db.Memberships.CountAsync(m => m.OrganizationId == organizationId && m.DeletedAt == null
+                                             && m.Status == MembershipStatus.Active && m.Role == Roles.Owner, ct) <= 1;
+
+    private static ProblemHttpResult LastOwner() =>
+        Problems.Conflict(ErrorCodes.LastOwner, "The organization's last active owner cannot be demoted, removed or leave; make someone else an owner first.");
+}

@@ -1,0 +1,122 @@
+using FluentValidation;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Roster.Infrastructure.Auth;
+using Roster.Infrastructure.Data;
+using Roster.Infrastructure.Http;
+using Roster.Infrastructure.Memberships;
+using Roster.Infrastructure.Seats;
+
+namespace Roster.Features.Organizations;
+
+public sealed record OrganizationView(Guid Id, string Name, string? WorkosOrganizationId, string? Plan, DateTime CreatedAt)
+{
+    public static OrganizationView Of(Organization o) => new(o.Id, o.Name, o.WorkosOrganizationId, o.Plan, o.CreatedAt);
+}
+
+public sealed record CreateOrganizationRequest(string? Name);
+
+public sealed record ChangePlanRequest(string? Plan);
+
+public sealed record SeatTypeView(string SeatType, int Limit, int Active, int Reserved, int Available);
+
+public sealed record SeatsView(string Plan, IReadOnlyList<SeatTypeView> SeatTypes);
+
+public sealed class CreateOrganizationValidator : AbstractValidator<CreateOrganizationRequest>
+{
+    public CreateOrganizationValidator()
+    {
+        RuleFor(r => r.Name).NotEmpty().MaximumLength(200)
+            .Must(n => n is null || n.Trim().Length > 0).WithMessage("'Name' must not be blank.");
+    }
+}
+
+public sealed class ChangePlanValidator : AbstractValidator<ChangePlanRequest>
+{
+    public ChangePlanValidator(PlanCatalog plans)
+    {
+        RuleFor(r => r.Plan).NotEmpty()
+            .Must(p => p is null || plans.IsPlan(p))
+            .WithMessage(_ => $"Unknown plan. Known plans: {string.Join(", ", plans.PlanNames)}.");
+    }
+}
+
+public static class OrganizationsEndpoints
+{
+    public static IEndpointRouteBuilder MapOrganizations(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/organizations")
+            .RequireAuthorization()
+            .WithTags("Organizations")
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
+
+        group.MapPost("/", CreateOrganization)
+            .WithValidation<CreateOrganizationRequest>()
+            .WithName("CreateOrganization");
+
+        group.MapGet("/{orgId}/seats", GetSeats)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithName("GetSeats");
+
+        group.MapPut("/{orgId}/plan", ChangePlan)
+            .RequireAuthorization(PlatformAdminPolicy.Name)
+            .WithValidation<ChangePlanRequest>()
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithName("ChangePlan");
+
+        return app;
+    }
+
+    public static async Task<Created<OrganizationView>> CreateOrganization(
+        CreateOrganizationRequest request, Caller caller, RosterDb db, SeatOptions seats, TimeProvider clock, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var organization = new Organization { Id = Guid.CreateVersion7(), Name = request.Name!.Trim(), CreatedAt = now, UpdatedAt = now };
+        var founder = new Membership
+        {
+            Id = Guid.CreateVersion7(),
+            OrganizationId = organization.Id,
+            UserId = caller.UserId,
+            WorkosUserId = caller.WorkosUserId,
+            Role = Roles.Owner,
+            Status = MembershipStatus.Active,
+            Source = MembershipSource.Founder,
+            SeatType = seats.DefaultSeatType,
+            AddedBy = caller.UserId,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        db.Organizations.Add(organization);
+        db.Memberships.Add(founder);
+        Audit.Record(db, now, AuditActions.Founded, founder, caller.UserId, newRole: Roles.Owner, newStatus: MembershipStatus.Active);
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Created($"/api/organizations/{organization.Id}", OrganizationView.Of(organization));
+    }
+
+    public static async Task<Results<Ok<SeatsView>, ProblemHttpResult>> GetSeats(
+        string orgId, Caller caller, RosterDb db, SeatLedger ledger, PlanCatalog plans, CancellationToken ct)
+    {
+        var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.OwnerOrAdmin, ct);
+        if (problem is not null) return problem;
+        var organization = access!.Organization;
+        var usage = await ledger.UsageAsync(organization.Id, organization.Plan, ct);
+        return TypedResults.Ok(new SeatsView(
+            plans.EffectivePlan(organization.Plan),
+            usage.Select(u => new SeatTypeView(u.SeatType, u.Limit, u.Active, u.Reserved, u.Available)).ToList()));
+    }
+
+    public static async Task<Results<Ok<OrganizationView>, ProblemHttpResult>> ChangePlan(
+        string orgId, ChangePlanRequest request, RosterDb db, TimeProvider clock, CancellationToken ct)
+    {
+        var organization = await OrgAccess.FindOrganizationAsync(db, orgId, ct);
+        if (organization is null) return Problems.NotFound("No such organization.");
+        var now = clock.GetUtcNow().UtcDateTime;
+        // A plan change never removes anyone: an org left over its cap shows up in the seat audit instead.
+        await db.Organizations.Where(o => o.Id == organization.Id)
+            .ExecuteUpdateAsync(s => s.SetProperty(o => o.Plan, request.Plan).SetProperty(o => o.UpdatedAt, now), ct);
+        organization.Plan = request.Plan;
+        return TypedResults.Ok(OrganizationView.Of(organization));
+    }
+}

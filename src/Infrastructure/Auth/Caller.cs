@@ -1,0 +1,111 @@
+using System.Security.Claims;
+using Microsoft.EntityFrameworkCore;
+using Roster.Infrastructure.Data;
+using Roster.Infrastructure.Http;
+
+namespace Roster.Infrastructure.Auth;
+
+/// <summary>The authenticated person behind a request, linked to their local user row.</summary>
+public sealed record Caller(Guid UserId, string WorkosUserId, string Email, string? Name, bool EmailVerified, bool IsPlatformAdmin)
+{
+    private const string ItemKey = "roster.caller";
+
+    public static ValueTask<Caller?> BindAsync(HttpContext http) =>
+        ValueTask.FromResult(http.Items.TryGetValue(ItemKey, out var value) ? value as Caller : null);
+
+    internal static void Attach(HttpContext http, Caller caller) => http.Items[ItemKey] = caller;
+}
+
+/// <summary>
+/// On every authenticated request, finds the caller's local user by WorkOS id, else links an existing user with
+/// the same email, else creates one; memberships that arrived from WorkOS before the user existed get linked.
+/// </summary>
+public sealed class LocalUserProvisioning(RequestDelegate next)
+{
+    public async Task InvokeAsync(HttpContext http, RosterDb db, TimeProvider clock)
+    {
+        if (http.User.Identity?.IsAuthenticated == true)
+        {
+            var claims = http.User;
+            var sub = claims.FindFirstValue("sub");
+            var email = claims.FindFirstValue("email");
+            if (string.IsNullOrWhiteSpace(sub) || string.IsNullOrWhiteSpace(email))
+            {
+                await Reject(http, StatusCodes.Status401Unauthorized, ErrorCodes.Unauthorized, "The token must carry sub and email.");
+                return;
+            }
+            var verified = string.Equals(claims.FindFirstValue("email_verified"), "true", StringComparison.OrdinalIgnoreCase);
+            var name = claims.FindFirstValue("name");
+            var isAdmin = claims.FindAll("permissions").Any(c => c.Value == AuthOptions.PlatformAdminPermission);
+
+            var user = await ProvisionAsync(db, clock, sub, User.NormalizeEmail(email), verified, name, http.RequestAborted);
+            if (user is null)
+            {
+                await Reject(http, StatusCodes.Status403Forbidden, ErrorCodes.Forbidden,
+                    "This email address belongs to another account.");
+                return;
+            }
+            Caller.Attach(http, new Caller(user.Id, sub, user.Email, user.Name, verified, isAdmin));
+        }
+        await next(http);
+    }
+
+    private static async Task<User?> ProvisionAsync(RosterDb db, TimeProvider clock, string sub, string email, bool verified, string? name, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var now = clock.GetUtcNow().UtcDateTime;
+            var user = await db.Users.FirstOrDefaultAsync(u => u.WorkosUserId == sub, ct);
+            var linked = false;
+            if (user is null)
+            {
+                user = await db.Users.FirstOrDefaultAsync(u => u.Email == email, ct);
+                if (user is { WorkosUserId: not null }) return null;
+                if (user is null)
+                {
+                    user = new User { Id = Guid.CreateVersion7(), Email = email, CreatedAt = now };
+                    db.Users.Add(user);
+                }
+                user.WorkosUserId = sub;
+                linked = true;
+            }
+
+            if (linked || user.Email != email || user.EmailVerified != verified || (name is not null && user.Name != name))
+            {
+                if (user.Email != email && await db.Users.AnyAsync(u => u.Email == email && u.Id != user.Id, ct)) return null;
+                user.Email = email;
+                user.EmailVerified = verified;
+                user.Name = name ?? user.Name;
+                user.UpdatedAt = now;
+                try
+                {
+                    await db.SaveChangesAsync(ct);
+                }
+                catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex) && attempt == 0)
+                {
+                    // Two first requests of the same person raced; the other one created the row.
+                    db.ChangeTracker.Clear();
+                    continue;
+                }
+            }
+
+            if (linked)
+            {
+                await db.Memberships
+                    .Where(m => m.WorkosUserId == sub && m.UserId == null)
+                    .ExecuteUpdateAsync(s => s.SetProperty(m => m.UserId, user.Id), ct);
+            }
+            return user;
+        }
+    }
+
+    private static Task Reject(HttpContext http, int status, string code, string detail)
+    {
+        http.Response.StatusCode = status;
+        return http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = http,
+            ProblemDetails = { Status = status, Title = "Not allowed.", Detail = detail, Extensions = { ["code"] = code } },
+        }).AsTask();
+    }
+}

@@ -1,0 +1,40 @@
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Roster.Infrastructure.Auth;
+
+public sealed record TokenRequest(
+    string Sub,
+    string Email,
+    string? Name = null,
+    bool EmailVerified = true,
+    bool PlatformAdmin = false,
+    TimeSpan? Lifetime = null);
+
+/// <summary>Mints RS256 tokens in the shape WorkOS issues them (sub, email, email_verified, name, permissions).</summary>
+public static class TokenMinter
+{
+    public static string Mint(SecurityKey key, AuthOptions options, TokenRequest request, DateTime? now = null)
+    {
+        var issuedAt = now ?? DateTime.UtcNow;
+        var claims = new Dictionary<string, object>
+        {
+            ["sub"] = request.Sub,
+            ["email"] = request.Email,
+            ["email_verified"] = request.EmailVerified,
+        };
+        if (request.Name is not null) claims["name"] = request.Name;
+        if (request.PlatformAdmin) claims["permissions"] = new[] { AuthOptions.PlatformAdminPermission };
+
+        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = options.Issuer,
+            Audience = options.Audience,
+            IssuedAt = issuedAt,
+            NotBefore = issuedAt.AddSeconds(-5),
+            Expires = issuedAt.Add(request.Lifetime ?? TimeSpan.FromHours(12)),
+            Claims = claims,
+            SigningCredentials = new SigningCredentials(key, SecurityAlgorithms.RsaSha256),
+        });
+    }
+}

@@ -1,0 +1,129 @@
+namespace Roster.Infrastructure.Data;
+
+public static class MembershipStatus
+{
+    public const string Pending = "pending";
+    public const string Active = "active";
+    public const string Inactive = "inactive";
+}
+
+/// <summary>How a membership came to be. Only the first two may ever be PENDING.</summary>
+public static class MembershipSource
+{
+    public const string JoinRequest = "join_request";
+    public const string OwnerAdd = "owner_add";
+    public const string Invitation = "invitation";
+    public const string Webhook = "webhook";
+    public const string Domain = "domain";
+    public const string Legacy = "legacy";
+    public const string Founder = "founder";
+
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
+    {
+        JoinRequest, OwnerAdd, Invitation, Webhook, Domain, Legacy, Founder,
+    };
+
+    public static bool MayBePending(string? source) => source is JoinRequest or OwnerAdd;
+}
+
+public static class Roles
+{
+    public const string Owner = "owner";
+    public const string Admin = "admin";
+    public const string Member = "member";
+
+    public static bool IsManager(string role) => role is Owner or Admin;
+}
+
+public sealed class Organization
+{
+    public Guid Id { get; set; }
+    public string? WorkosOrganizationId { get; set; }
+    public required string Name { get; set; }
+    public string? Plan { get; set; }
+    public long SeatLockVersion { get; set; }
+    public DateTime? WorkosUpdatedAt { get; set; }
+    public string? WorkosLastEventId { get; set; }
+    public DateTime? DeletedAt { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+}
+
+public sealed class User
+{
+    public Guid Id { get; set; }
+    public string? WorkosUserId { get; set; }
+    public required string Email { get; set; }
+    public bool EmailVerified { get; set; }
+    public string? Name { get; set; }
+    public string? SlackUserId { get; set; }
+    public DateTime? WorkosUpdatedAt { get; set; }
+    public string? WorkosLastEventId { get; set; }
+    public DateTime? DeletedAt { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+
+    public static string NormalizeEmail(string email) => email.Trim().ToLowerInvariant();
+}
+
+public sealed class Membership
+{
+    public Guid Id { get; set; }
+    public Guid OrganizationId { get; set; }
+    public Guid? UserId { get; set; }
+    public string? WorkosUserId { get; set; }
+    public string? WorkosMembershipId { get; set; }
+    public required string Role { get; set; }
+    public required string Status { get; set; }
+    public string? Source { get; set; }
+    public required string SeatType { get; set; }
+    public Guid? AddedBy { get; set; }
+    public DateTime? WorkosUpdatedAt { get; set; }
+    public string? WorkosLastEventId { get; set; }
+    public DateTime? DeletedAt { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+}
+
+public sealed class SeatReservation
+{
+    public Guid Id { get; set; }
+    public Guid OrganizationId { get; set; }
+    public string? Email { get; set; }
+    public string? WorkosUserId { get; set; }
+    public required string SeatType { get; set; }
+    public required string Source { get; set; }
+    public string? WorkosInvitationId { get; set; }
+    public DateTime ExpiresAt { get; set; }
+    public DateTime CreatedAt { get; set; }
+}
+
+public sealed class AuditEvent
+{
+    public Guid Id { get; set; }
+    public Guid OrganizationId { get; set; }
+    public Guid? MembershipId { get; set; }
+    public Guid? ActorUserId { get; set; }
+    public Guid? SubjectUserId { get; set; }
+    public required string Action { get; set; }
+    public string? OldRole { get; set; }
+    public string? NewRole { get; set; }
+    public string? OldStatus { get; set; }
+    public string? NewStatus { get; set; }
+    public string? Source { get; set; }
+    public DateTime At { get; set; }
+}
+
+public sealed class NotificationOutboxRow
+{
+    public Guid Id { get; set; }
+    public required string Kind { get; set; }
+    public required string DedupeKey { get; set; }
+    public required string Payload { get; set; }
+    public int Attempts { get; set; }
+    public DateTime NextAttemptAt { get; set; }
+    public DateTime? SentAt { get; set; }
+    public DateTime? FailedAt { get; set; }
+    public string? LastError { get; set; }
+    public DateTime CreatedAt { get; set; }
+}

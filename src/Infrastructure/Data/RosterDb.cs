@@ -1,0 +1,72 @@
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace Roster.Infrastructure.Data;
+
+/// <summary>
+/// The schema itself is owned by the SQL migrations under src/Migrations; this model only maps onto it,
+/// so names here must match those scripts column for column.
+/// </summary>
+public sealed class RosterDb(DbContextOptions<RosterDb> options) : DbContext(options)
+{
+    public DbSet<Organization> Organizations => Set<Organization>();
+    public DbSet<User> Users => Set<User>();
+    public DbSet<Membership> Memberships => Set<Membership>();
+    public DbSet<SeatReservation> SeatReservations => Set<SeatReservation>();
+    public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+    public DbSet<NotificationOutboxRow> NotificationOutbox => Set<NotificationOutboxRow>();
+
+    protected override void OnModelCreating(ModelBuilder model)
+    {
+        model.Entity<Organization>().ToTable("organizations");
+        model.Entity<User>().ToTable("users");
+        model.Entity<Membership>().ToTable("memberships");
+        // The foreign keys exist in the SQL schema; EF needs them to order inserts (organization before its members).
+        model.Entity<Membership>().HasOne<Organization>().WithMany().HasForeignKey(m => m.OrganizationId);
+        model.Entity<Membership>().HasOne<User>().WithMany().HasForeignKey(m => m.UserId);
+        model.Entity<SeatReservation>().HasOne<Organization>().WithMany().HasForeignKey(r => r.OrganizationId);
+        model.Entity<SeatReservation>().ToTable("seat_reservations");
+        model.Entity<AuditEvent>().ToTable("audit_events");
+        model.Entity<NotificationOutboxRow>().ToTable("notification_outbox");
+
+        foreach (var entity in model.Model.GetEntityTypes())
+        {
+            foreach (var property in entity.GetProperties())
+            {
+                property.SetColumnName(SnakeCase(property.Name));
+                property.ValueGenerated = Microsoft.EntityFrameworkCore.Metadata.ValueGenerated.Never;
+            }
+        }
+    }
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder conventions)
+    {
+        // SQLite hands DateTime back with Kind=Unspecified; every time Roster stores is UTC.
+        conventions.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
+        conventions.Properties<DateTime?>().HaveConversion<UtcDateTimeConverter>();
+    }
+
+    private sealed class UtcDateTimeConverter() : ValueConverter<DateTime, DateTime>(
+        v => v.Kind == DateTimeKind.Utc ? v : v.ToUniversalTime(),
+        v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
+
+    internal static string SnakeCase(string name)
+    {
+        var sb = new StringBuilder(name.Length + 8);
+        for (var i = 0; i < name.Length; i++)
+        {
+            var c = name[i];
+            if (char.IsUpper(c))
+            {
+                if (i > 0) sb.Append('_');
+                sb.Append(char.ToLowerInvariant(c));
+            }
+            else
+            {
+                sb.Append(c);
+            }
+        }
+        return sb.ToString();
+    }
+}

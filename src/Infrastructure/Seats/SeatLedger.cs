@@ -1,0 +1,70 @@
+using Microsoft.EntityFrameworkCore;
+using Roster.Infrastructure.Data;
+
+namespace Roster.Infrastructure.Seats;
+
+public sealed record SeatUsage(string SeatType, int Limit, int Active, int Reserved)
+{
+    public bool IsUnlimited => Limit == PlanCatalog.Unlimited;
+    public int Used => Active + Reserved;
+    public int Available => IsUnlimited ? PlanCatalog.Unlimited : Math.Max(0, Limit - Used);
+    public bool HasRoom => IsUnlimited || Used < Limit;
+    public bool IsOver => !IsUnlimited && Used > Limit;
+}
+
+/// <summary>
+/// Counts seats the one way every gate counts them: active memberships, pending owner_add memberships and
+/// unexpired staged reservations, per seat type. Join requests hold nothing.
+/// </summary>
+public sealed class SeatLedger(RosterDb db, PlanCatalog plans, TimeProvider clock)
+{
+    /// <summary>
+    /// Serializes seat decisions for one organization until the surrounding transaction ends: a write to the
+    /// org row takes its row lock on PostgreSQL, and the database write lock on SQLite. Call it first in the
+    /// transaction, before counting.
+    /// </summary>
+    public async Task LockAsync(Guid organizationId, CancellationToken ct)
+    {
+        if (db.Database.CurrentTransaction is null)
+            throw new InvalidOperationException("The seat lock only means something inside a transaction.");
+        await db.Organizations
+            .Where(o => o.Id == organizationId)
+            .ExecuteUpdateAsync(s => s.SetProperty(o => o.SeatLockVersion, o => o.SeatLockVersion + 1), ct);
+    }
+
+    public async Task<SeatUsage> UsageAsync(Guid organizationId, string? plan, string seatType, CancellationToken ct)
+    {
+        var all = await UsageAsync(organizationId, plan, ct, seatType);
+        return all.Single();
+    }
+
+    public async Task<IReadOnlyList<SeatUsage>> UsageAsync(Guid organizationId, string? plan, CancellationToken ct, string? onlySeatType = null)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var memberships = await db.Memberships
+            .Where(m => m.OrganizationId == organizationId && m.DeletedAt == null
+                        && (m.Status == MembershipStatus.Active
+                            || (m.Status == MembershipStatus.Pending && m.Source == MembershipSource.OwnerAdd)))
+            .Where(m => onlySeatType == null || m.SeatType == onlySeatType)
+            .GroupBy(m => new { m.SeatType, m.Status })
+            .Select(g => new { g.Key.SeatType, g.Key.Status, Count = g.Count() })
+            .ToListAsync(ct);
+        var reservations = await db.SeatReservations
+            .Where(r => r.OrganizationId == organizationId && r.ExpiresAt > now)
+            .Where(r => onlySeatType == null || r.SeatType == onlySeatType)
+            .GroupBy(r => r.SeatType)
+            .Select(g => new { SeatType = g.Key, Count = g.Count() })
+            .ToListAsync(ct);
+
+        var seatTypes = onlySeatType is not null
+            ? [onlySeatType]
+            : plans.SeatTypes.Concat(memberships.Select(m => m.SeatType)).Distinct(StringComparer.Ordinal).ToArray();
+        return seatTypes.Select(seatType => new SeatUsage(
+                seatType,
+                plans.LimitFor(plan, seatType),
+                memberships.Where(m => m.SeatType == seatType && m.Status == MembershipStatus.Active).Sum(m => m.Count),
+                memberships.Where(m => m.SeatType == seatType && m.Status == MembershipStatus.Pending).Sum(m => m.Count)
+                + reservations.Where(r => r.SeatType == seatType).Sum(r => r.Count)))
+            .ToList();
+    }
+}

@@ -1,0 +1,92 @@
+using System.Threading.RateLimiting;
+using FluentValidation;
+using Microsoft.AspNetCore.RateLimiting;
+using Roster.Cli;
+using Roster.Features.AcceptMembership;
+using Roster.Features.AddMember;
+using Roster.Features.JoinRequests;
+using Roster.Features.Members;
+using Roster.Features.Notifications;
+using Roster.Features.Organizations;
+using Roster.Infrastructure.Auth;
+using Roster.Infrastructure.Data;
+using Roster.Infrastructure.Http;
+using Roster.Infrastructure.Seats;
+using Roster.Migrations;
+
+var isCommand = RosterCommands.IsCommand(args);
+// Command arguments are not configuration; only the service's own switches (--urls, …) are.
+var builder = WebApplication.CreateBuilder(isCommand ? [] : args);
+
+builder.Services.AddRosterStorage(builder.Configuration);
+builder.Services.AddSingleton<MigrationRunner>();
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddRosterAuth(builder.Configuration, builder.Environment);
+builder.Services.AddPlatformAdminPolicy();
+builder.Services.AddRosterProblemDetails();
+builder.Services.AddOpenApi();
+builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.AllowTrailingCommas = false);
+builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+
+builder.Services.AddSingleton(builder.Configuration.GetSection("Seats").Get<SeatOptions>() ?? new SeatOptions());
+builder.Services.AddSingleton<PlanCatalog>();
+builder.Services.AddScoped<SeatLedger>();
+
+builder.Services.AddSingleton<IValidator<CreateOrganizationRequest>, CreateOrganizationValidator>();
+builder.Services.AddSingleton<IValidator<ChangePlanRequest>, ChangePlanValidator>();
+builder.Services.AddSingleton<IValidator<AddMemberRequest>, AddMemberValidator>();
+builder.Services.AddSingleton<IValidator<ApproveRequest>, ApproveRequestValidator>();
+builder.Services.AddSingleton<IValidator<UpdateMemberRequest>, UpdateMemberValidator>();
+
+var searchPerMinute = builder.Configuration.GetValue("RateLimits:MemberSearchPerMinute", 30);
+builder.Services.AddRateLimiter(limiter =>
+{
+    // Exact-email search must not become a way to enumerate who uses the product.
+    limiter.AddPolicy(MembersEndpoints.SearchRateLimit, http => RateLimitPartition.GetFixedWindowLimiter(
+        http.User.FindFirst("sub")?.Value ?? http.Connection.RemoteIpAddress?.ToString() ?? "anonymous",
+        _ => new FixedWindowRateLimiterOptions { PermitLimit = searchPerMinute, Window = TimeSpan.FromMinutes(1) }));
+    limiter.OnRejected = async (context, ct) =>
+    {
+        context.HttpContext.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+        context.HttpContext.Response.Headers.RetryAfter = "60";
+        await context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context.HttpContext,
+            ProblemDetails = { Status = 429, Title = "Too many requests.", Detail = "Too many searches; try again in a minute." },
+        });
+    };
+});
+
+var app = builder.Build();
+
+if (isCommand)
+    return await RosterCommands.RunAsync(app.Services, args, Console.Out, Console.Error);
+
+if (app.Services.GetRequiredService<StorageOptions>().MigrateOnStartup)
+    await app.Services.GetRequiredService<MigrationRunner>().MigrateAsync();
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseMiddleware<LocalUserProvisioning>();
+app.UseAuthorization();
+app.UseRateLimiter();
+
+app.MapOpenApi();
+app.MapHealth();
+app.MapOrganizations();
+app.MapAddMember();
+app.MapMembers();
+app.MapAcceptMembership();
+app.MapJoinRequests();
+app.MapGroup("/api/admin")
+    .RequireAuthorization(PlatformAdminPolicy.Name)
+    .ProducesProblem(StatusCodes.Status401Unauthorized)
+    .ProducesProblem(StatusCodes.Status403Forbidden)
+    .MapSeatAudit()
+    .MapNotificationAdmin();
+
+await app.RunAsync();
+return 0;
+
+public partial class Program;
