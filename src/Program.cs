@@ -8,6 +8,7 @@ using Roster.Features.JoinRequests;
 using Roster.Features.Members;
 using Roster.Features.Notifications;
 using Roster.Features.Organizations;
+using Roster.Features.WebhookIngest;
 using Roster.Infrastructure.Auth;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Http;
@@ -31,6 +32,8 @@ builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadReq
 builder.Services.AddSingleton(builder.Configuration.GetSection("Seats").Get<SeatOptions>() ?? new SeatOptions());
 builder.Services.AddSingleton<PlanCatalog>();
 builder.Services.AddScoped<SeatLedger>();
+builder.Services.AddScoped<SeatWarnings>();
+builder.Services.AddWebhookIngest(builder.Configuration);
 
 builder.Services.AddSingleton<IValidator<CreateOrganizationRequest>, CreateOrganizationValidator>();
 builder.Services.AddSingleton<IValidator<ChangePlanRequest>, ChangePlanValidator>();
@@ -79,6 +82,7 @@ app.MapAddMember();
 app.MapMembers();
 app.MapAcceptMembership();
 app.MapJoinRequests();
+app.MapWorkOsWebhook();
 app.MapGroup("/api/admin")
     .RequireAuthorization(PlatformAdminPolicy.Name)
     .ProducesProblem(StatusCodes.Status401Unauthorized)

@@ -41,5 +41,6 @@ public static class MigrationCatalog
             "a user has several pending join requests; keep one per user and run migrate again",
             SeveralPendingJoinRequests)),
         new("0005", "seat_reservations_and_outbox"),
+        new("0006", "webhook_ingest"),
     ];
 }

@@ -46,7 +46,7 @@ public static class AddMemberEndpoint
     /// The seat check and the insert share one transaction under the organization's seat lock.
     /// </summary>
     public static async Task<Results<Created<MembershipView>, ProblemHttpResult>> AddMember(
-        string orgId, AddMemberRequest request, Caller caller, RosterDb db, SeatLedger ledger, SeatOptions seats,
+        string orgId, AddMemberRequest request, Caller caller, RosterDb db, SeatLedger ledger, SeatWarnings warnings, SeatOptions seats,
         TimeProvider clock, CancellationToken ct)
     {
         var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.OwnerOrAdmin, ct);
@@ -91,6 +91,7 @@ public static class AddMemberEndpoint
         try
         {
             await db.SaveChangesAsync(ct);
+            await warnings.EvaluateAsync(organization, seatType, ct);
             await tx.CommitAsync(ct);
         }
         catch (DbUpdateException ex) when (ex.IsUniqueViolation())

@@ -141,7 +141,7 @@ public static class JoinRequestsEndpoints
 
     public static async Task<Results<Ok<MembershipView>, ProblemHttpResult>> Approve(
         string orgId, Guid membershipId, [FromBody] ApproveRequest? request, Caller caller, RosterDb db, SeatLedger ledger,
-        TimeProvider clock, CancellationToken ct)
+        SeatWarnings warnings, TimeProvider clock, CancellationToken ct)
     {
         var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.OwnerOrAdmin, ct);
         if (problem is not null) return problem;
@@ -170,6 +170,7 @@ public static class JoinRequestsEndpoints
         Audit.Record(db, now, AuditActions.Approved, pending, caller.UserId,
             oldRole: pending.Role, newRole: pending.Role, oldStatus: MembershipStatus.Pending, newStatus: MembershipStatus.Active);
         await db.SaveChangesAsync(ct);
+        await warnings.EvaluateAsync(organization, seatType, ct);
         await tx.CommitAsync(ct);
         return TypedResults.Ok(await db.ViewAsync(membershipId, ct));
     }

@@ -100,7 +100,7 @@ public static class MembersEndpoints
 
     public static async Task<Results<Ok<MembershipView>, ProblemHttpResult>> UpdateMember(
         string orgId, Guid membershipId, UpdateMemberRequest request, Caller caller, RosterDb db, SeatLedger ledger,
-        TimeProvider clock, CancellationToken ct)
+        SeatWarnings warnings, TimeProvider clock, CancellationToken ct)
     {
         var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.OwnerOrAdmin, ct);
         if (problem is not null) return problem;
@@ -144,12 +144,17 @@ public static class MembersEndpoints
             Audit.Record(db, now, AuditActions.SeatTypeChanged, membership, caller.UserId,
                 oldRole: membership.Role, newRole: role, oldStatus: membership.Status, newStatus: membership.Status);
         await db.SaveChangesAsync(ct);
+        if (seatType != membership.SeatType)
+        {
+            await warnings.EvaluateAsync(organization, seatType, ct);
+            await warnings.EvaluateAsync(organization, membership.SeatType, ct);
+        }
         await tx.CommitAsync(ct);
         return TypedResults.Ok(await db.ViewAsync(membership.Id, ct));
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> RemoveMember(
-        string orgId, Guid membershipId, Caller caller, RosterDb db, SeatLedger ledger, TimeProvider clock, CancellationToken ct)
+        string orgId, Guid membershipId, Caller caller, RosterDb db, SeatLedger ledger, SeatWarnings warnings, TimeProvider clock, CancellationToken ct)
     {
         var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.OwnerOrAdmin, ct);
         if (problem is not null) return problem;
@@ -163,12 +168,13 @@ public static class MembersEndpoints
             return Problems.Forbidden("An admin may remove members only; ask an owner to remove an admin or owner.");
 
         if (await TombstoneAsync(db, membership, caller, AuditActions.Removed, clock, ct) is { } refused) return refused;
+        await warnings.EvaluateAsync(organization, membership.SeatType, ct);
         await tx.CommitAsync(ct);
         return TypedResults.NoContent();
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> Leave(
-        string orgId, Caller caller, RosterDb db, SeatLedger ledger, TimeProvider clock, CancellationToken ct)
+        string orgId, Caller caller, RosterDb db, SeatLedger ledger, SeatWarnings warnings, TimeProvider clock, CancellationToken ct)
     {
         var organization = await OrgAccess.FindOrganizationAsync(db, orgId, ct);
         if (organization is null) return Problems.NotFound("No such organization is visible to you.");
@@ -181,6 +187,7 @@ public static class MembersEndpoints
         if (membership is null) return Problems.NotFound("You are not a member of this organization.");
 
         if (await TombstoneAsync(db, membership, caller, AuditActions.Left, clock, ct) is { } refused) return refused;
+        await warnings.EvaluateAsync(organization, membership.SeatType, ct);
         await tx.CommitAsync(ct);
         return TypedResults.NoContent();
     }

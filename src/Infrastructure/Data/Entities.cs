@@ -127,3 +127,46 @@ public sealed class NotificationOutboxRow
     public string? LastError { get; set; }
     public DateTime CreatedAt { get; set; }
 }
+
+public static class WebhookOutcomes
+{
+    public const string Applied = "applied";
+    public const string Refused = "refused";
+    public const string Stale = "stale";
+    public const string Ignored = "ignored";
+
+    /// <summary>Answered for a repeat delivery; never stored.</summary>
+    public const string Duplicate = "duplicate";
+}
+
+public sealed class WebhookEvent
+{
+    public required string EventId { get; set; }
+    public required string Type { get; set; }
+    public DateTime ReceivedAt { get; set; }
+    public required string Outcome { get; set; }
+    public string? Detail { get; set; }
+    public required string Payload { get; set; }
+}
+
+public sealed class MembershipRefusal
+{
+    public Guid Id { get; set; }
+    public Guid OrganizationId { get; set; }
+    public string? WorkosOrganizationId { get; set; }
+    public required string WorkosUserId { get; set; }
+    public string? WorkosMembershipId { get; set; }
+    public required string SeatType { get; set; }
+    public required string Reason { get; set; }
+    public required string EventId { get; set; }
+    public DateTime At { get; set; }
+}
+
+public sealed class SeatWarningState
+{
+    public Guid OrganizationId { get; set; }
+    public required string SeatType { get; set; }
+    public int Level { get; set; }
+    public int Crossings { get; set; }
+    public DateTime UpdatedAt { get; set; }
+}

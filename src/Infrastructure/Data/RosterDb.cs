@@ -16,6 +16,9 @@ public sealed class RosterDb(DbContextOptions<RosterDb> options) : DbContext(opt
     public DbSet<SeatReservation> SeatReservations => Set<SeatReservation>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
     public DbSet<NotificationOutboxRow> NotificationOutbox => Set<NotificationOutboxRow>();
+    public DbSet<WebhookEvent> WebhookEvents => Set<WebhookEvent>();
+    public DbSet<MembershipRefusal> MembershipRefusals => Set<MembershipRefusal>();
+    public DbSet<SeatWarningState> SeatWarningStates => Set<SeatWarningState>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -29,6 +32,9 @@ public sealed class RosterDb(DbContextOptions<RosterDb> options) : DbContext(opt
         model.Entity<SeatReservation>().ToTable("seat_reservations");
         model.Entity<AuditEvent>().ToTable("audit_events");
         model.Entity<NotificationOutboxRow>().ToTable("notification_outbox");
+        model.Entity<WebhookEvent>().ToTable("webhook_events").HasKey(e => e.EventId);
+        model.Entity<MembershipRefusal>().ToTable("membership_refusals");
+        model.Entity<SeatWarningState>().ToTable("seat_warning_states").HasKey(s => new { s.OrganizationId, s.SeatType });
 
         foreach (var entity in model.Model.GetEntityTypes())
         {

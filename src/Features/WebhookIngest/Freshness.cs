@@ -1,0 +1,15 @@
+namespace Roster.Features.WebhookIngest;
+
+/// <summary>
+/// Newer state wins. An event is stale when the row has already seen a later <c>updated_at</c>, or the same one
+/// from an event whose id (a time-ordered ULID) is not smaller than this one's.
+/// </summary>
+public static class Freshness
+{
+    public static bool IsStale(DateTime? rowUpdatedAt, string? rowLastEventId, DateTime eventUpdatedAt, string eventId)
+    {
+        if (rowUpdatedAt is null) return false;
+        if (eventUpdatedAt < rowUpdatedAt.Value) return true;
+        return eventUpdatedAt == rowUpdatedAt.Value && string.CompareOrdinal(eventId, rowLastEventId) <= 0;
+    }
+}

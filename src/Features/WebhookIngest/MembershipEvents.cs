@@ -1,0 +1,217 @@
+using Microsoft.EntityFrameworkCore;
+using Roster.Features.Notifications;
+using Roster.Infrastructure.Data;
+using Roster.Infrastructure.Seats;
+
+namespace Roster.Features.WebhookIngest;
+
+/// <summary>
+/// organization_membership.created|updated|deleted: mirror memberships made in WorkOS, but never past the paid seat
+/// limit unless the seat was staged beforehand, and never activate an owner_add the invitee has not accepted.
+/// </summary>
+public static class MembershipEvents
+{
+    public static async Task<EventOutcome> UpsertAsync(WebhookContext ctx, WorkOsEvent evt, CancellationToken ct)
+    {
+        var data = Validated(evt);
+        var eventTime = WebhookContext.EventTime(data.UpdatedAt, evt, ctx.Now);
+        var organization = await ctx.EnsureOrganizationAsync(data.OrganizationId!, data.OrganizationName, ct);
+        if (organization.DeletedAt is not null) return EventOutcome.Ignored("The organization is deleted.");
+        await ctx.Ledger.LockAsync(organization.Id, ct);
+
+        var user = await ctx.Db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.WorkosUserId == data.UserId && u.DeletedAt == null, ct);
+        var row = await FindAsync(ctx.Db, organization.Id, data, user, ct);
+        if (row is not null)
+        {
+            if (row.DeletedAt is not null) return EventOutcome.Stale("The membership was deleted; a deleted membership is not brought back.");
+            if (Freshness.IsStale(row.WorkosUpdatedAt, row.WorkosLastEventId, eventTime, evt.Id))
+                return EventOutcome.Stale("A newer event for this membership was already applied.");
+        }
+
+        return data.Status == MembershipStatus.Active
+            ? await ActivateAsync(ctx, evt, data, organization, user, row, eventTime, ct)
+            : await DeactivateAsync(ctx, evt, data, organization, user, row, eventTime, ct);
+    }
+
+    public static async Task<EventOutcome> DeleteAsync(WebhookContext ctx, WorkOsEvent evt, CancellationToken ct)
+    {
+        var data = Validated(evt);
+        var eventTime = WebhookContext.EventTime(data.UpdatedAt, evt, ctx.Now);
+        var organization = await ctx.EnsureOrganizationAsync(data.OrganizationId!, data.OrganizationName, ct);
+        await ctx.Ledger.LockAsync(organization.Id, ct);
+        var user = await ctx.Db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.WorkosUserId == data.UserId && u.DeletedAt == null, ct);
+        var row = await FindAsync(ctx.Db, organization.Id, data, user, ct);
+
+        if (row is null)
+        {
+            // Remember the deletion, so a created event replayed later cannot bring the membership back.
+            row = NewRow(organization, data, user, MembershipStatus.Inactive, ctx.Seats.WebhookSeatType, MembershipSource.Webhook, ctx.Now);
+            row.DeletedAt = ctx.Now;
+            Stamp(row, data, evt, eventTime, ctx.Now);
+            ctx.Db.Memberships.Add(row);
+            return EventOutcome.Applied("Recorded the deletion of a membership Roster had not mirrored.");
+        }
+        if (Freshness.IsStale(row.WorkosUpdatedAt, row.WorkosLastEventId, eventTime, evt.Id) && row.DeletedAt is not null)
+            return EventOutcome.Stale("The membership was already deleted by a newer event.");
+        if (row.Status == MembershipStatus.Pending && row.WorkosMembershipId is null)
+            return EventOutcome.Ignored("The local pending membership is not the one WorkOS deleted.");
+
+        var wasHoldingSeat = row.DeletedAt is null && row.Status == MembershipStatus.Active;
+        row.DeletedAt ??= ctx.Now;
+        Stamp(row, data, evt, eventTime, ctx.Now);
+        await ctx.Db.SaveChangesAsync(ct);
+        if (wasHoldingSeat) await ctx.Warnings.EvaluateAsync(organization, row.SeatType, ct);
+        return EventOutcome.Applied();
+    }
+
+    private static async Task<EventOutcome> ActivateAsync(WebhookContext ctx, WorkOsEvent evt, WorkOsMembership data,
+        Organization organization, User? user, Membership? row, DateTime eventTime, CancellationToken ct)
+    {
+        if (row is { Status: MembershipStatus.Active })
+        {
+            row.Role = data.RoleSlug;
+            Stamp(row, data, evt, eventTime, ctx.Now);
+            return EventOutcome.Applied();
+        }
+        if (row is { Status: MembershipStatus.Pending, Source: MembershipSource.OwnerAdd })
+            return EventOutcome.Ignored("A pending owner_add becomes active only when the invitee accepts it in Roster.");
+
+        // A new seat is taken here: either one staged beforehand, or one that must fit the plan now.
+        var reservation = await MatchReservationAsync(ctx, organization.Id, data.UserId!, user?.Email, ct);
+        string seatType, source;
+        if (reservation is not null)
+        {
+            reservation.ExpiresAt = ctx.Now; // consumed: it counts for nothing from now on
+            seatType = reservation.SeatType;
+            source = reservation.Source == "invitation" ? MembershipSource.Invitation : MembershipSource.Webhook;
+        }
+        else
+        {
+            seatType = ctx.Seats.WebhookSeatType;
+            var usage = await ctx.Ledger.UsageAsync(organization.Id, organization.Plan, seatType, ct);
+            if (!usage.HasRoom) return Refuse(ctx, evt, data, organization, user, usage);
+            source = MembershipSource.Webhook;
+        }
+
+        if (row is null)
+        {
+            row = NewRow(organization, data, user, MembershipStatus.Active, seatType, source, ctx.Now);
+            ctx.Db.Memberships.Add(row);
+        }
+        else
+        {
+            // An inactive mirror coming back, or a pending join request overtaken by an add made in WorkOS.
+            row.Status = MembershipStatus.Active;
+            row.SeatType = seatType;
+            row.Source = row.Source == MembershipSource.JoinRequest ? row.Source : source;
+        }
+        row.Role = data.RoleSlug;
+        Stamp(row, data, evt, eventTime, ctx.Now);
+        await ctx.Db.SaveChangesAsync(ct);
+        await ctx.Warnings.EvaluateAsync(organization, seatType, ct);
+        return EventOutcome.Applied(reservation is null ? null : "Took the seat staged for this person.");
+    }
+
+    private static async Task<EventOutcome> DeactivateAsync(WebhookContext ctx, WorkOsEvent evt, WorkOsMembership data,
+        Organization organization, User? user, Membership? row, DateTime eventTime, CancellationToken ct)
+    {
+        if (row is { Status: MembershipStatus.Pending })
+            return EventOutcome.Ignored("A local pending membership waits for its own answer.");
+        if (row is null)
+        {
+            if (data.Status != MembershipStatus.Inactive)
+                return EventOutcome.Ignored($"A {data.Status} WorkOS membership is tracked through invitation events.");
+            // Kept (holding no seat) so an older 'active' event arriving later is recognised as stale.
+            row = NewRow(organization, data, user, MembershipStatus.Inactive, ctx.Seats.WebhookSeatType, MembershipSource.Webhook, ctx.Now);
+            ctx.Db.Memberships.Add(row);
+            Stamp(row, data, evt, eventTime, ctx.Now);
+            return EventOutcome.Applied("Recorded an inactive membership.");
+        }
+
+        var wasActive = row.Status == MembershipStatus.Active;
+        row.Status = MembershipStatus.Inactive;
+        row.Role = data.RoleSlug;
+        Stamp(row, data, evt, eventTime, ctx.Now);
+        await ctx.Db.SaveChangesAsync(ct);
+        if (wasActive) await ctx.Warnings.EvaluateAsync(organization, row.SeatType, ct);
+        return EventOutcome.Applied(wasActive ? "The membership is no longer active." : null);
+    }
+
+    private static EventOutcome Refuse(WebhookContext ctx, WorkOsEvent evt, WorkOsMembership data, Organization organization, User? user, SeatUsage usage)
+    {
+        ctx.Db.MembershipRefusals.Add(new MembershipRefusal
+        {
+            Id = Guid.CreateVersion7(),
+            OrganizationId = organization.Id,
+            WorkosOrganizationId = organization.WorkosOrganizationId,
+            WorkosUserId = data.UserId!,
+            WorkosMembershipId = data.Id,
+            SeatType = usage.SeatType,
+            Reason = "seat_limit_reached",
+            EventId = evt.Id,
+            At = ctx.Now,
+        });
+        Outbox.Enqueue(ctx.Db, NotificationKinds.MembershipRefused, $"{NotificationKinds.MembershipRefused}:{evt.Id}",
+            new MembershipRefusedNotification(organization.Id, organization.WorkosOrganizationId, organization.Name, data.UserId!,
+                user?.Email, user?.Name, usage.SeatType, usage.Limit, usage.Used, evt.Id), ctx.Now);
+        ctx.Logger.LogWarning(
+            "Refused WorkOS membership {WorkosMembershipId} of user {WorkosUserId} in organization {OrganizationId} ({WorkosOrganizationId}): " +
+            "{SeatType} seats full ({Used}/{Limit}); reason {Reason}",
+            data.Id, data.UserId, organization.Id, organization.WorkosOrganizationId, usage.SeatType, usage.Used, usage.Limit, "seat_limit_reached");
+        return EventOutcome.Refused($"seat_limit_reached: {usage.SeatType} {usage.Used}/{usage.Limit}");
+    }
+
+    /// <summary>The row this WorkOS membership is: by its om_ id (tombstones included), else the live row of the same person.</summary>
+    private static async Task<Membership?> FindAsync(RosterDb db, Guid organizationId, WorkOsMembership data, User? user, CancellationToken ct)
+    {
+        var byId = await db.Memberships.FirstOrDefaultAsync(m => m.WorkosMembershipId == data.Id, ct);
+        if (byId is not null) return byId;
+        var userId = user?.Id;
+        return await db.Memberships.FirstOrDefaultAsync(m => m.OrganizationId == organizationId && m.DeletedAt == null
+            && m.WorkosMembershipId == null
+            && ((userId != null && m.UserId == userId) || m.WorkosUserId == data.UserId), ct);
+    }
+
+    private static async Task<SeatReservation?> MatchReservationAsync(WebhookContext ctx, Guid organizationId, string workosUserId, string? email, CancellationToken ct)
+    {
+        var now = ctx.Now;
+        return await ctx.Db.SeatReservations
+            .Where(r => r.OrganizationId == organizationId && r.ExpiresAt > now
+                        && (r.WorkosUserId == workosUserId || (email != null && r.Email == email)))
+            .OrderBy(r => r.CreatedAt)
+            .FirstOrDefaultAsync(ct);
+    }
+
+    private static Membership NewRow(Organization organization, WorkOsMembership data, User? user, string status, string seatType, string source, DateTime now) => new()
+    {
+        Id = Guid.CreateVersion7(),
+        OrganizationId = organization.Id,
+        UserId = user?.Id,
+        WorkosUserId = data.UserId,
+        WorkosMembershipId = data.Id,
+        Role = data.RoleSlug,
+        Status = status,
+        Source = source,
+        SeatType = seatType,
+        CreatedAt = now,
+        UpdatedAt = now,
+    };
+
+    private static void Stamp(Membership row, WorkOsMembership data, WorkOsEvent evt, DateTime eventTime, DateTime now)
+    {
+        row.WorkosMembershipId ??= data.Id;
+        row.WorkosUserId ??= data.UserId;
+        row.WorkosUpdatedAt = eventTime;
+        row.WorkosLastEventId = evt.Id;
+        row.UpdatedAt = now;
+    }
+
+    private static WorkOsMembership Validated(WorkOsEvent evt)
+    {
+        var data = evt.DataAs<WorkOsMembership>();
+        if (string.IsNullOrWhiteSpace(data.Id) || string.IsNullOrWhiteSpace(data.UserId) || string.IsNullOrWhiteSpace(data.OrganizationId)
+            || string.IsNullOrWhiteSpace(data.Status))
+            throw new MalformedEventException($"{evt.Event}: data needs id, user_id, organization_id and status.");
+        return data;
+    }
+}

@@ -1,0 +1,71 @@
+using Microsoft.EntityFrameworkCore;
+using Roster.Infrastructure.Data;
+
+namespace Roster.Features.WebhookIngest;
+
+/// <summary>
+/// Applies one WorkOS event exactly once: the event record, the state change and any outbox row commit in one
+/// transaction, or nothing does (and the caller answers non-2xx so WorkOS retries).
+/// </summary>
+public sealed class WebhookProcessor(RosterDb db, WebhookContext context)
+{
+    private delegate Task<EventOutcome> Handler(WebhookContext context, WorkOsEvent evt, CancellationToken ct);
+
+    // Wired explicitly: one handler per event type, grouped by family in their own files.
+    private static readonly Dictionary<string, Handler> Handlers = new(StringComparer.Ordinal)
+    {
+        ["organization_membership.created"] = MembershipEvents.UpsertAsync,
+        ["organization_membership.updated"] = MembershipEvents.UpsertAsync,
+        ["organization_membership.deleted"] = MembershipEvents.DeleteAsync,
+        ["user.created"] = UserEvents.UpsertAsync,
+        ["user.updated"] = UserEvents.UpsertAsync,
+        ["user.deleted"] = UserEvents.DeleteAsync,
+        ["organization.created"] = OrganizationEvents.UpsertAsync,
+        ["organization.updated"] = OrganizationEvents.UpsertAsync,
+        ["organization.deleted"] = OrganizationEvents.DeleteAsync,
+        ["invitation.created"] = InvitationEvents.StageAsync,
+        ["invitation.resent"] = InvitationEvents.StageAsync,
+        ["invitation.accepted"] = InvitationEvents.AcceptedAsync,
+        ["invitation.revoked"] = InvitationEvents.ReleaseAsync,
+        ["invitation.expired"] = InvitationEvents.ReleaseAsync,
+    };
+
+    public static bool Handles(string eventType) => Handlers.ContainsKey(eventType);
+
+    /// <returns>The outcome: applied, refused, stale, ignored, or duplicate for an event already recorded.</returns>
+    public async Task<string> ProcessAsync(WorkOsEvent evt, string payload, CancellationToken ct)
+    {
+        if (await db.WebhookEvents.AnyAsync(e => e.EventId == evt.Id, ct)) return WebhookOutcomes.Duplicate;
+
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var record = new WebhookEvent
+        {
+            EventId = evt.Id,
+            Type = evt.Event,
+            ReceivedAt = context.Now,
+            Outcome = WebhookOutcomes.Ignored,
+            Payload = payload,
+        };
+        db.WebhookEvents.Add(record);
+        try
+        {
+            // Recording first makes a concurrent delivery of the same event wait here, then fail as a duplicate.
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+        {
+            await tx.RollbackAsync(ct);
+            db.ChangeTracker.Clear();
+            return WebhookOutcomes.Duplicate;
+        }
+
+        var outcome = Handlers.TryGetValue(evt.Event, out var handler)
+            ? await handler(context, evt, ct)
+            : EventOutcome.Ignored($"Roster does not handle {evt.Event} events.");
+        record.Outcome = outcome.Outcome;
+        record.Detail = outcome.Detail;
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return outcome.Outcome;
+    }
+}

@@ -1,0 +1,95 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Roster.Features.WebhookIngest;
+
+/// <summary>The envelope WorkOS delivers (webhooks) and lists (Events API): id, event type, data, created_at.</summary>
+public sealed record WorkOsEvent(string Id, string Event, JsonElement Data, DateTime? CreatedAt)
+{
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        PropertyNameCaseInsensitive = false,
+        NumberHandling = JsonNumberHandling.Strict,
+    };
+
+    /// <summary>Reads the envelope; null when it is not JSON or lacks id, event or an object in data.</summary>
+    public static WorkOsEvent? Parse(ReadOnlySpan<byte> body)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(body.ToArray());
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) return null;
+            if (!root.TryGetProperty("id", out var id) || id.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(id.GetString())) return null;
+            if (!root.TryGetProperty("event", out var type) || type.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(type.GetString())) return null;
+            if (!root.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Object) return null;
+            DateTime? createdAt = root.TryGetProperty("created_at", out var c) && c.ValueKind == JsonValueKind.String && c.TryGetDateTime(out var at)
+                ? at.ToUniversalTime()
+                : null;
+            if (id.GetString()!.Length > 200 || type.GetString()!.Length > 200) return null;
+            return new WorkOsEvent(id.GetString()!, type.GetString()!, data.Clone(), createdAt);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The data object as <typeparamref name="T"/>; throws <see cref="MalformedEventException"/> when it does not fit.</summary>
+    public T DataAs<T>() where T : class
+    {
+        try
+        {
+            return Data.Deserialize<T>(Json) ?? throw new MalformedEventException($"{Event}: data is empty.");
+        }
+        catch (JsonException ex)
+        {
+            throw new MalformedEventException($"{Event}: data does not have the expected shape ({ex.Path}).");
+        }
+    }
+}
+
+public sealed class MalformedEventException(string message) : Exception(message);
+
+public sealed record WorkOsRoleRef(string? Slug);
+
+public sealed record WorkOsMembership(
+    string? Id,
+    string? UserId,
+    string? OrganizationId,
+    string? OrganizationName,
+    string? Status,
+    WorkOsRoleRef? Role,
+    IReadOnlyList<WorkOsRoleRef>? Roles,
+    DateTime? CreatedAt,
+    DateTime? UpdatedAt)
+{
+    public string RoleSlug => Role?.Slug ?? Roles?.FirstOrDefault()?.Slug ?? Infrastructure.Data.Roles.Member;
+}
+
+public sealed record WorkOsUser(
+    string? Id,
+    string? Email,
+    bool EmailVerified,
+    string? FirstName,
+    string? LastName,
+    DateTime? CreatedAt,
+    DateTime? UpdatedAt)
+{
+    public string? FullName => string.Join(' ', new[] { FirstName, LastName }.Where(n => !string.IsNullOrWhiteSpace(n))) is { Length: > 0 } n ? n : null;
+}
+
+public sealed record WorkOsOrganization(string? Id, string? Name, DateTime? CreatedAt, DateTime? UpdatedAt);
+
+public sealed record WorkOsInvitation(
+    string? Id,
+    string? Email,
+    string? State,
+    DateTime? ExpiresAt,
+    string? OrganizationId,
+    string? InviterUserId,
+    string? AcceptedUserId,
+    string? RoleSlug,
+    DateTime? CreatedAt,
+    DateTime? UpdatedAt);

@@ -1,0 +1,92 @@
+using System.Text;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Roster.Infrastructure.Http;
+
+namespace Roster.Features.WebhookIngest;
+
+public sealed class WorkOsOptions
+{
+    public string? WebhookSecret { get; set; }
+    public int WebhookToleranceSeconds { get; set; } = 180;
+    public string? ApiKey { get; set; }
+    public string BaseUrl { get; set; } = "https://api.workos.com/";
+}
+
+public sealed record WebhookAnswer(string Outcome);
+
+public static class WorkOsWebhookEndpoint
+{
+    public const int MaxBodyBytes = 1024 * 1024;
+
+    public static IServiceCollection AddWebhookIngest(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton(configuration.GetSection("WorkOS").Get<WorkOsOptions>() ?? new WorkOsOptions());
+        services.AddScoped<WebhookContext>();
+        services.AddScoped<WebhookProcessor>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapWorkOsWebhook(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/webhooks/workos", Receive)
+            .AllowAnonymous()
+            .WithTags("Webhooks")
+            .Accepts<object>("application/json")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .WithName("WorkOsWebhook");
+        return app;
+    }
+
+    /// <summary>Signature first (over the raw bytes), then shape, then one transaction per event.</summary>
+    public static async Task<Results<Ok<WebhookAnswer>, ProblemHttpResult>> Receive(
+        HttpRequest request, WebhookProcessor processor, WorkOsOptions options, TimeProvider clock, ILogger<WebhookProcessor> logger,
+        CancellationToken ct)
+    {
+        if (request.ContentLength > MaxBodyBytes) return TooLarge();
+        var body = await ReadCappedAsync(request.Body, ct);
+        if (body is null) return TooLarge();
+
+        if (!WorkOsSignature.IsValid(request.Headers["WorkOS-Signature"], body, options.WebhookSecret, clock.GetUtcNow(),
+                TimeSpan.FromSeconds(options.WebhookToleranceSeconds)))
+        {
+            // Deliberately vague: the answer must not tell a forger which part was wrong.
+            logger.LogWarning("Rejected a WorkOS webhook with a missing, stale or invalid signature");
+            return Problems.Of(StatusCodes.Status401Unauthorized, ErrorCodes.InvalidSignature, "Invalid signature.");
+        }
+
+        var evt = WorkOsEvent.Parse(body);
+        if (evt is null)
+            return Problems.Validation("body", "Expected a WorkOS event: a JSON object with id, event and data.");
+        try
+        {
+            var outcome = await processor.ProcessAsync(evt, Encoding.UTF8.GetString(body), ct);
+            logger.LogInformation("WorkOS event {EventId} ({EventType}): {Outcome}", evt.Id, evt.Event, outcome);
+            return TypedResults.Ok(new WebhookAnswer(outcome));
+        }
+        catch (MalformedEventException ex)
+        {
+            return Problems.Validation("data", ex.Message);
+        }
+    }
+
+    private static ProblemHttpResult TooLarge() =>
+        Problems.Of(StatusCodes.Status413PayloadTooLarge, ErrorCodes.PayloadTooLarge, "The request body is too large.",
+            $"Webhook bodies are limited to {MaxBodyBytes} bytes.");
+
+    /// <summary>Reads the body once, giving up (null) as soon as it passes the cap instead of buffering it all.</summary>
+    private static async Task<byte[]?> ReadCappedAsync(Stream body, CancellationToken ct)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await body.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + read > MaxBodyBytes) return null;
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+}

@@ -1,0 +1,47 @@
+using Microsoft.EntityFrameworkCore;
+using Roster.Features.Notifications;
+using Roster.Infrastructure.Data;
+
+namespace Roster.Infrastructure.Seats;
+
+/// <summary>
+/// Warns an organization's admins once each time its use of a seat type rises past 80% and past 100% of the plan;
+/// a threshold re-arms when use falls below 60%. Call it under the organization's seat lock, after the change that
+/// moved the count, inside the same transaction (the warning is an outbox row that commits with it).
+/// </summary>
+public sealed class SeatWarnings(RosterDb db, SeatLedger ledger, TimeProvider clock)
+{
+    public const int WarnAt = 80;
+    public const int FullAt = 100;
+    public const int RearmBelow = 60;
+
+    public async Task EvaluateAsync(Organization organization, string seatType, CancellationToken ct)
+    {
+        var usage = await ledger.UsageAsync(organization.Id, organization.Plan, seatType, ct);
+        if (usage.IsUnlimited || usage.Limit <= 0) return;
+        var percent = usage.Used * 100 / usage.Limit;
+        var now = clock.GetUtcNow().UtcDateTime;
+
+        var state = await db.SeatWarningStates.FirstOrDefaultAsync(s => s.OrganizationId == organization.Id && s.SeatType == seatType, ct);
+        var level = state?.Level ?? 0;
+        var target = percent >= FullAt ? FullAt : percent >= WarnAt ? WarnAt : percent < RearmBelow ? 0 : Math.Min(level, WarnAt);
+        if (target == level) return;
+
+        if (state is null)
+        {
+            state = new SeatWarningState { OrganizationId = organization.Id, SeatType = seatType, UpdatedAt = now };
+            db.SeatWarningStates.Add(state);
+        }
+        if (target > level)
+        {
+            state.Crossings++;
+            Outbox.Enqueue(db, NotificationKinds.SeatWarning,
+                $"{NotificationKinds.SeatWarning}:{organization.Id}:{seatType}:{state.Crossings}",
+                new SeatWarningNotification(organization.Id, organization.WorkosOrganizationId, organization.Name, seatType, target, usage.Limit, usage.Used),
+                now);
+        }
+        state.Level = target;
+        state.UpdatedAt = now;
+        await db.SaveChangesAsync(ct);
+    }
+}
