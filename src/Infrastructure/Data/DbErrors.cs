@@ -27,7 +27,8 @@ public static class DbErrors
             {
                 case PostgresException pg when pg.SqlState.StartsWith("08", StringComparison.Ordinal)
                                                || pg.SqlState.StartsWith("57P", StringComparison.Ordinal)
-                                               || pg.SqlState == PostgresErrorCodes.TooManyConnections:
+                                               || pg.SqlState == PostgresErrorCodes.TooManyConnections
+                                               || pg.SqlState == PostgresErrorCodes.InvalidCatalogName:
                     return true;
                 case PostgresException:
                     return false;

@@ -28,9 +28,12 @@ public abstract class RosterApp : WebApplicationFactory<Program>, IAsyncLifetime
     /// <summary>Extra configuration a fixture needs (e.g. a tighter rate limit).</summary>
     protected virtual IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>();
 
+    /// <summary>The database this host runs on; a fixture may shape it (e.g. a connection string that must not create files).</summary>
+    protected virtual StorageOptions CreateStorage() => TestDatabases.Create(Provider);
+
     public Task InitializeAsync()
     {
-        Storage = TestDatabases.Create(Provider);
+        Storage = CreateStorage();
         // Building the host runs Program.cs, which applies the migrations.
         _ = Services;
         return Task.CompletedTask;
