@@ -3,7 +3,8 @@ namespace Roster.Migrations;
 /// <summary>A check run before a migration; any row it returns is an id that blocks the migration.</summary>
 public sealed record MigrationGuard(string Problem, string Sql);
 
-public sealed record Migration(string Version, string Name, MigrationGuard? Guard = null)
+/// <summary>A script and the checks that must find nothing before it runs (all of them are run and reported together).</summary>
+public sealed record Migration(string Version, string Name, params IReadOnlyList<MigrationGuard> Guards)
 {
     public string ResourceName(string provider) => $"Roster.Migrations.{provider}/{Version}_{Name}.sql";
 }
@@ -20,6 +21,16 @@ public static class MigrationCatalog
         ORDER BY m.organization_id, m.user_id, m.created_at
         """;
 
+    // ux_memberships_workos_id covers every row with a WorkOS membership id, tombstoned ones included.
+    private const string SharedWorkosMembershipIds = """
+        SELECT m.id FROM memberships m
+        JOIN (SELECT workos_membership_id FROM memberships
+              WHERE workos_membership_id IS NOT NULL
+              GROUP BY workos_membership_id HAVING COUNT(*) > 1) d
+          ON d.workos_membership_id = m.workos_membership_id
+        ORDER BY m.workos_membership_id, m.created_at
+        """;
+
     private const string SeveralPendingJoinRequests = """
         SELECT m.id FROM memberships m
         JOIN (SELECT user_id FROM memberships
@@ -34,9 +45,13 @@ public static class MigrationCatalog
     [
         new("0001", "initial"),
         new("0002", "membership_source"),
-        new("0003", "unique_live_membership", new MigrationGuard(
-            "several live memberships exist for the same (organization, user); remove the extra rows and run migrate again",
-            LiveDuplicates)),
+        new("0003", "unique_live_membership",
+            new MigrationGuard(
+                "several live memberships exist for the same (organization, user); remove the extra rows and run migrate again",
+                LiveDuplicates),
+            new MigrationGuard(
+                "several memberships carry the same WorkOS membership id; correct or clear the extra ones and run migrate again",
+                SharedWorkosMembershipIds)),
         new("0004", "one_pending_join_request", new MigrationGuard(
             "a user has several pending join requests; keep one per user and run migrate again",
             SeveralPendingJoinRequests)),

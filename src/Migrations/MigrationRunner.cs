@@ -57,16 +57,19 @@ public sealed class MigrationRunner(StorageOptions options, ILogger<MigrationRun
         var history = await ReadHistoryAsync(connection, tx, ct);
         if (history.ContainsKey(migration.Version)) return false;
 
-        if (migration.Guard is { } guard)
+        var problems = new List<string>();
+        var offending = new List<string>();
+        foreach (var guard in migration.Guards)
         {
-            var offending = await QueryIdsAsync(connection, tx, guard.Sql, ct);
-            if (offending.Count > 0)
-            {
-                logger.LogError("Migration {Version} aborted: {Problem}. Offending ids: {Ids}",
-                    migration.Version, guard.Problem, string.Join(", ", offending));
-                throw new MigrationAbortedException(migration.Version, guard.Problem, offending);
-            }
+            var ids = await QueryIdsAsync(connection, tx, guard.Sql, ct);
+            if (ids.Count == 0) continue;
+            logger.LogError("Migration {Version} aborted: {Problem}. Offending ids: {Ids}",
+                migration.Version, guard.Problem, string.Join(", ", ids));
+            problems.Add(guard.Problem);
+            offending.AddRange(ids.Where(id => !offending.Contains(id)));
         }
+        if (problems.Count > 0)
+            throw new MigrationAbortedException(migration.Version, string.Join("; ", problems), offending);
 
         await ExecuteAsync(connection, tx, LoadScript(migration), ct);
         await using (var record = connection.CreateCommand())

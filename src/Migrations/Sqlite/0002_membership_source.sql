@@ -2,6 +2,8 @@
 -- (owners could not add people then), so those are backfilled; rows that already say where they came from,
 -- and ACTIVE rows, are left alone. SQLite cannot add a table CHECK to an existing table, so the table is
 -- rebuilt once the data satisfies it.
+-- The pending-source CHECK spells out `source IS NOT NULL`: `NULL IN (...)` is NULL, and a CHECK that evaluates to NULL
+-- passes, so without it a pending row with no source would slip through.
 ALTER TABLE memberships ADD COLUMN source TEXT NULL;
 
 UPDATE memberships SET source = 'join_request' WHERE status = 'pending' AND source IS NULL;
@@ -24,7 +26,7 @@ CREATE TABLE memberships_rebuilt (
     updated_at           TEXT NOT NULL,
     CONSTRAINT ck_memberships_source_known CHECK (source IS NULL OR source IN
         ('join_request', 'owner_add', 'invitation', 'webhook', 'domain', 'legacy', 'founder')),
-    CONSTRAINT ck_memberships_pending_source CHECK (status <> 'pending' OR source IN ('join_request', 'owner_add'))
+    CONSTRAINT ck_memberships_pending_source CHECK (status <> 'pending' OR (source IS NOT NULL AND source IN ('join_request', 'owner_add')))
 );
 
 INSERT INTO memberships_rebuilt (id, organization_id, user_id, workos_user_id, workos_membership_id, role, status,
