@@ -9,6 +9,7 @@ using Roster.Features.Members;
 using Roster.Features.Notifications;
 using Roster.Features.Organizations;
 using Roster.Features.WebhookIngest;
+using Roster.Features.WorkOsSync;
 using Roster.Infrastructure.Auth;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Http;
@@ -83,6 +84,7 @@ app.MapMembers();
 app.MapAcceptMembership();
 app.MapJoinRequests();
 app.MapWorkOsWebhook();
+app.MapRoles();
 app.MapGroup("/api/admin")
     .RequireAuthorization(PlatformAdminPolicy.Name)
     .ProducesProblem(StatusCodes.Status401Unauthorized)

@@ -57,5 +57,6 @@ public static class MigrationCatalog
             SeveralPendingJoinRequests)),
         new("0005", "seat_reservations_and_outbox"),
         new("0006", "webhook_ingest"),
+        new("0007", "roles_and_sync"),
     ];
 }

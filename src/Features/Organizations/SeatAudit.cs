@@ -32,7 +32,7 @@ public static class SeatAudit
             .Select(g => new { g.Key.OrganizationId, g.Key.SeatType, g.Key.Status, Count = g.Count() })
             .ToListAsync(ct);
         var reserved = await db.SeatReservations
-            .Where(r => r.ExpiresAt > now)
+            .Where(r => r.ExpiresAt > now && r.Source != SeatReservationSources.Outbound)
             .GroupBy(r => new { r.OrganizationId, r.SeatType })
             .Select(g => new { g.Key.OrganizationId, g.Key.SeatType, Count = g.Count() })
             .ToListAsync(ct);

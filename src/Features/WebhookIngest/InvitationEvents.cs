@@ -44,7 +44,7 @@ public static class InvitationEvents
             Email = User.NormalizeEmail(data.Email!),
             WorkosUserId = data.AcceptedUserId,
             SeatType = seatType,
-            Source = "invitation",
+            Source = SeatReservationSources.Invitation,
             WorkosInvitationId = data.Id,
             ExpiresAt = expiresAt,
             CreatedAt = ctx.Now,
@@ -76,7 +76,7 @@ public static class InvitationEvents
             ctx.Db.SeatReservations.Add(new SeatReservation
             {
                 Id = Guid.CreateVersion7(), OrganizationId = organization.Id, Email = User.NormalizeEmail(data.Email!),
-                SeatType = ctx.Seats.WebhookSeatType, Source = "invitation", WorkosInvitationId = data.Id,
+                SeatType = ctx.Seats.WebhookSeatType, Source = SeatReservationSources.Invitation, WorkosInvitationId = data.Id,
                 ExpiresAt = ctx.Now, CreatedAt = ctx.Now,
             });
             return EventOutcome.Applied("Recorded the release of an invitation Roster had not staged.");

@@ -49,6 +49,7 @@ public static class MembershipEvents
             row.DeletedAt = ctx.Now;
             Stamp(row, data, evt, eventTime, ctx.Now);
             ctx.Db.Memberships.Add(row);
+            await RoleAssignments.ClearAsync(ctx, organization.Id, data.UserId!, ct);
             return EventOutcome.Applied("Recorded the deletion of a membership Roster had not mirrored.");
         }
         if (Freshness.IsStale(row.WorkosUpdatedAt, row.WorkosLastEventId, eventTime, evt.Id) && row.DeletedAt is not null)
@@ -61,6 +62,7 @@ public static class MembershipEvents
         Stamp(row, data, evt, eventTime, ctx.Now);
         await ctx.Db.SaveChangesAsync(ct);
         if (wasHoldingSeat) await ctx.Warnings.EvaluateAsync(organization, row.SeatType, ct);
+        await RoleAssignments.ClearAsync(ctx, organization.Id, data.UserId!, ct);
         return EventOutcome.Applied();
     }
 
@@ -71,6 +73,8 @@ public static class MembershipEvents
         {
             row.Role = data.RoleSlug;
             Stamp(row, data, evt, eventTime, ctx.Now);
+            await ConsumeOutboundReservationAsync(ctx, organization.Id, data.UserId!, ct);
+            await RoleAssignments.MatchAsync(ctx, organization, data.UserId!, row.UserId, data.RoleSlugs, eventTime, evt.Id, ct);
             return EventOutcome.Applied();
         }
         if (row is { Status: MembershipStatus.Pending, Source: MembershipSource.OwnerAdd })
@@ -83,7 +87,7 @@ public static class MembershipEvents
         {
             reservation.ExpiresAt = ctx.Now; // consumed: it counts for nothing from now on
             seatType = reservation.SeatType;
-            source = reservation.Source == "invitation" ? MembershipSource.Invitation : MembershipSource.Webhook;
+            source = reservation.Source == SeatReservationSources.Invitation ? MembershipSource.Invitation : MembershipSource.Webhook;
         }
         else
         {
@@ -109,6 +113,7 @@ public static class MembershipEvents
         Stamp(row, data, evt, eventTime, ctx.Now);
         await ctx.Db.SaveChangesAsync(ct);
         await ctx.Warnings.EvaluateAsync(organization, seatType, ct);
+        await RoleAssignments.MatchAsync(ctx, organization, data.UserId!, row.UserId, data.RoleSlugs, eventTime, evt.Id, ct);
         return EventOutcome.Applied(reservation is null ? null : "Took the seat staged for this person.");
     }
 
@@ -134,6 +139,7 @@ public static class MembershipEvents
         Stamp(row, data, evt, eventTime, ctx.Now);
         await ctx.Db.SaveChangesAsync(ct);
         if (wasActive) await ctx.Warnings.EvaluateAsync(organization, row.SeatType, ct);
+        await RoleAssignments.ClearAsync(ctx, organization.Id, data.UserId!, ct);
         return EventOutcome.Applied(wasActive ? "The membership is no longer active." : null);
     }
 
@@ -172,11 +178,23 @@ public static class MembershipEvents
             && ((userId != null && m.UserId == userId) || m.WorkosUserId == data.UserId), ct);
     }
 
+    /// <summary>
+    /// Roster's own outbound create leaves a marker reservation so the webhook that echoes it is recognised; the local
+    /// active row already holds the seat, so the marker is simply used up here.
+    /// </summary>
+    private static async Task ConsumeOutboundReservationAsync(WebhookContext ctx, Guid organizationId, string workosUserId, CancellationToken ct)
+    {
+        var now = ctx.Now;
+        await ctx.Db.SeatReservations
+            .Where(r => r.OrganizationId == organizationId && r.Source == SeatReservationSources.Outbound && r.WorkosUserId == workosUserId && r.ExpiresAt > now)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.ExpiresAt, now), ct);
+    }
+
     private static async Task<SeatReservation?> MatchReservationAsync(WebhookContext ctx, Guid organizationId, string workosUserId, string? email, CancellationToken ct)
     {
         var now = ctx.Now;
         return await ctx.Db.SeatReservations
-            .Where(r => r.OrganizationId == organizationId && r.ExpiresAt > now
+            .Where(r => r.OrganizationId == organizationId && r.ExpiresAt > now && r.Source != SeatReservationSources.Outbound
                         && (r.WorkosUserId == workosUserId || (email != null && r.Email == email)))
             .OrderBy(r => r.CreatedAt)
             .FirstOrDefaultAsync(ct);

@@ -28,6 +28,12 @@ public sealed class WebhookProcessor(RosterDb db, WebhookContext context)
         ["invitation.accepted"] = InvitationEvents.AcceptedAsync,
         ["invitation.revoked"] = InvitationEvents.ReleaseAsync,
         ["invitation.expired"] = InvitationEvents.ReleaseAsync,
+        ["role.created"] = RoleEvents.UpsertGlobalAsync,
+        ["role.updated"] = RoleEvents.UpsertGlobalAsync,
+        ["role.deleted"] = RoleEvents.DeleteGlobalAsync,
+        ["organization_role.created"] = RoleEvents.UpsertOrganizationAsync,
+        ["organization_role.updated"] = RoleEvents.UpsertOrganizationAsync,
+        ["organization_role.deleted"] = RoleEvents.DeleteOrganizationAsync,
     };
 
     public static bool Handles(string eventType) => Handlers.ContainsKey(eventType);

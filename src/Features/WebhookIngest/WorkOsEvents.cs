@@ -66,6 +66,11 @@ public sealed record WorkOsMembership(
     DateTime? UpdatedAt)
 {
     public string RoleSlug => Role?.Slug ?? Roles?.FirstOrDefault()?.Slug ?? Infrastructure.Data.Roles.Member;
+
+    /// <summary>Every role slug the membership carries (role and roles[]).</summary>
+    public IReadOnlyCollection<string> RoleSlugs =>
+        (Roles ?? []).Select(r => r.Slug).Append(Role?.Slug).OfType<string>().Where(s => s.Length > 0)
+            .DefaultIfEmpty(Infrastructure.Data.Roles.Member).Distinct(StringComparer.Ordinal).ToList();
 }
 
 public sealed record WorkOsUser(

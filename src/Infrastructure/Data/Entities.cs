@@ -85,6 +85,16 @@ public sealed class Membership
     public DateTime UpdatedAt { get; set; }
 }
 
+public static class SeatReservationSources
+{
+    /// <summary>Staged by a WorkOS invitation; holds a seat until the membership arrives or the invitation ends.</summary>
+    public const string Invitation = "invitation";
+    public const string OwnerAdd = "owner_add";
+
+    /// <summary>Marks Roster's own create in WorkOS so its echo is recognised; the local row holds the seat, so this one counts for nothing.</summary>
+    public const string Outbound = "outbound";
+}
+
 public sealed class SeatReservation
 {
     public Guid Id { get; set; }
@@ -168,5 +178,75 @@ public sealed class SeatWarningState
     public required string SeatType { get; set; }
     public int Level { get; set; }
     public int Crossings { get; set; }
+    public DateTime UpdatedAt { get; set; }
+}
+
+/// <summary>A WorkOS environment role (applies in every organization).</summary>
+public sealed class GlobalRole
+{
+    public Guid Id { get; set; }
+    public required string WorkosSlug { get; set; }
+    public required string Name { get; set; }
+    public string? Description { get; set; }
+    public string Permissions { get; set; } = "[]";
+    public DateTime? WorkosUpdatedAt { get; set; }
+    public string? WorkosLastEventId { get; set; }
+    public DateTime? DeletedAt { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+}
+
+/// <summary>A WorkOS custom role of one organization.</summary>
+public sealed class OrganizationRole
+{
+    public Guid Id { get; set; }
+    public Guid OrganizationId { get; set; }
+    public required string WorkosSlug { get; set; }
+    public required string Name { get; set; }
+    public string? Description { get; set; }
+    public string Permissions { get; set; } = "[]";
+    public DateTime? WorkosUpdatedAt { get; set; }
+    public string? WorkosLastEventId { get; set; }
+    public DateTime? DeletedAt { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+}
+
+public sealed class OrganizationRoleAssignment
+{
+    public Guid Id { get; set; }
+    public Guid OrganizationId { get; set; }
+    public required string WorkosUserId { get; set; }
+    public Guid? UserId { get; set; }
+    public required string RoleUrn { get; set; }
+    public DateTime? WorkosUpdatedAt { get; set; }
+    public string? WorkosLastEventId { get; set; }
+    public DateTime? DeletedAt { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+}
+
+public static class RoleUrn
+{
+    public static string Global(Guid id) => $"role:global:{id}";
+    public static string Organization(Guid id) => $"role:organization:{id}";
+}
+
+public sealed class WorkosOrganizationSync
+{
+    /// <summary>The WorkOS organization id, or "" for environment-wide role events.</summary>
+    public required string WorkosOrganizationId { get; set; }
+    public string? Cursor { get; set; }
+    public DateTime? LastSyncedAt { get; set; }
+    public string? LastError { get; set; }
+    public DateTime UpdatedAt { get; set; }
+}
+
+public sealed class WorkosUserSync
+{
+    public required string WorkosUserId { get; set; }
+    public string? Cursor { get; set; }
+    public DateTime? LastSyncedAt { get; set; }
+    public string? LastError { get; set; }
     public DateTime UpdatedAt { get; set; }
 }

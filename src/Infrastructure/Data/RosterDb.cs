@@ -19,6 +19,11 @@ public sealed class RosterDb(DbContextOptions<RosterDb> options) : DbContext(opt
     public DbSet<WebhookEvent> WebhookEvents => Set<WebhookEvent>();
     public DbSet<MembershipRefusal> MembershipRefusals => Set<MembershipRefusal>();
     public DbSet<SeatWarningState> SeatWarningStates => Set<SeatWarningState>();
+    public DbSet<GlobalRole> GlobalRoles => Set<GlobalRole>();
+    public DbSet<OrganizationRole> OrganizationRoles => Set<OrganizationRole>();
+    public DbSet<OrganizationRoleAssignment> RoleAssignments => Set<OrganizationRoleAssignment>();
+    public DbSet<WorkosOrganizationSync> OrganizationSyncs => Set<WorkosOrganizationSync>();
+    public DbSet<WorkosUserSync> UserSyncs => Set<WorkosUserSync>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -35,6 +40,13 @@ public sealed class RosterDb(DbContextOptions<RosterDb> options) : DbContext(opt
         model.Entity<WebhookEvent>().ToTable("webhook_events").HasKey(e => e.EventId);
         model.Entity<MembershipRefusal>().ToTable("membership_refusals");
         model.Entity<SeatWarningState>().ToTable("seat_warning_states").HasKey(s => new { s.OrganizationId, s.SeatType });
+        model.Entity<GlobalRole>().ToTable("global_roles");
+        model.Entity<OrganizationRole>().ToTable("organization_roles");
+        model.Entity<OrganizationRole>().HasOne<Organization>().WithMany().HasForeignKey(r => r.OrganizationId);
+        model.Entity<OrganizationRoleAssignment>().ToTable("organization_role_assignments");
+        model.Entity<OrganizationRoleAssignment>().HasOne<Organization>().WithMany().HasForeignKey(a => a.OrganizationId);
+        model.Entity<WorkosOrganizationSync>().ToTable("workos_organization_syncs").HasKey(s => s.WorkosOrganizationId);
+        model.Entity<WorkosUserSync>().ToTable("workos_user_syncs").HasKey(s => s.WorkosUserId);
 
         foreach (var entity in model.Model.GetEntityTypes())
         {

@@ -50,7 +50,7 @@ public sealed class SeatLedger(RosterDb db, PlanCatalog plans, TimeProvider cloc
             .Select(g => new { g.Key.SeatType, g.Key.Status, Count = g.Count() })
             .ToListAsync(ct);
         var reservations = await db.SeatReservations
-            .Where(r => r.OrganizationId == organizationId && r.ExpiresAt > now)
+            .Where(r => r.OrganizationId == organizationId && r.ExpiresAt > now && r.Source != SeatReservationSources.Outbound)
             .Where(r => onlySeatType == null || r.SeatType == onlySeatType)
             .GroupBy(r => r.SeatType)
             .Select(g => new { SeatType = g.Key, Count = g.Count() })

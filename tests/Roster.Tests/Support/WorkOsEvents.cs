@@ -91,6 +91,35 @@ public static class WorkOs
         updated_at = Iso(DateTime.UtcNow),
     };
 
+    public static object Role(string slug, string name, string[]? permissions = null, string? orgId = null, DateTime? updatedAt = null) => orgId is null
+        ? new
+        {
+            @object = "role", slug, name, description = (string?)null, permissions = permissions ?? [], resource_type_slug = "organization",
+            created_at = Iso(DateTime.UtcNow.AddHours(-1)), updated_at = Iso(updatedAt ?? DateTime.UtcNow),
+        }
+        : new
+        {
+            @object = "organization_role", organization_id = orgId, slug, name, description = (string?)null, permissions = permissions ?? [],
+            resource_type_slug = "organization", created_at = Iso(DateTime.UtcNow.AddHours(-1)), updated_at = Iso(updatedAt ?? DateTime.UtcNow),
+        } as object;
+
+    /// <summary>A membership carrying several roles (role = the first, roles[] = all).</summary>
+    public static object MembershipWithRoles(string omId, string userId, string orgId, string[] roles, string status = "active", DateTime? updatedAt = null) => new
+    {
+        @object = "organization_membership",
+        id = omId,
+        user_id = userId,
+        organization_id = orgId,
+        organization_name = "Acme",
+        status,
+        role = new { slug = roles[0] },
+        roles = roles.Select(r => new { slug = r }).ToArray(),
+        directory_managed = false,
+        custom_attributes = new { },
+        created_at = Iso(DateTime.UtcNow.AddMinutes(-5)),
+        updated_at = Iso(updatedAt ?? DateTime.UtcNow),
+    };
+
     public static HttpRequestMessage SignedRequest(string json, DateTimeOffset? signedAt = null, string secret = WebhookSecret)
     {
         var body = Encoding.UTF8.GetBytes(json);

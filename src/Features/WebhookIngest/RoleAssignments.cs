@@ -1,0 +1,99 @@
+using Microsoft.EntityFrameworkCore;
+using Roster.Infrastructure.Data;
+
+namespace Roster.Features.WebhookIngest;
+
+/// <summary>A user's role assignments in one organization, made to match exactly what the latest membership event says.</summary>
+public static class RoleAssignments
+{
+    /// <summary>
+    /// Resolves each slug to the organization's own role first, then an environment role; a slug Roster has not
+    /// seen yet gets a placeholder role (filled in when its role event arrives), so no assignment is lost to ordering.
+    /// </summary>
+    public static async Task MatchAsync(WebhookContext ctx, Organization organization, string workosUserId, Guid? userId,
+        IReadOnlyCollection<string> slugs, DateTime eventTime, string eventId, CancellationToken ct)
+    {
+        var wanted = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var slug in slugs.Distinct(StringComparer.Ordinal))
+            wanted.Add(await ResolveAsync(ctx, organization, slug, ct));
+
+        var current = await ctx.Db.RoleAssignments
+            .Where(a => a.OrganizationId == organization.Id && a.WorkosUserId == workosUserId && a.DeletedAt == null)
+            .ToListAsync(ct);
+        foreach (var assignment in current)
+        {
+            if (wanted.Remove(assignment.RoleUrn))
+            {
+                assignment.UserId ??= userId;
+                assignment.WorkosUpdatedAt = eventTime;
+                assignment.WorkosLastEventId = eventId;
+                assignment.UpdatedAt = ctx.Now;
+            }
+            else
+            {
+                assignment.DeletedAt = ctx.Now;
+                assignment.UpdatedAt = ctx.Now;
+            }
+        }
+        foreach (var urn in wanted)
+        {
+            ctx.Db.RoleAssignments.Add(new OrganizationRoleAssignment
+            {
+                Id = Guid.CreateVersion7(),
+                OrganizationId = organization.Id,
+                WorkosUserId = workosUserId,
+                UserId = userId,
+                RoleUrn = urn,
+                WorkosUpdatedAt = eventTime,
+                WorkosLastEventId = eventId,
+                CreatedAt = ctx.Now,
+                UpdatedAt = ctx.Now,
+            });
+        }
+        await ctx.Db.SaveChangesAsync(ct);
+    }
+
+    public static async Task ClearAsync(WebhookContext ctx, Guid organizationId, string workosUserId, CancellationToken ct)
+    {
+        var now = ctx.Now;
+        await ctx.Db.RoleAssignments
+            .Where(a => a.OrganizationId == organizationId && a.WorkosUserId == workosUserId && a.DeletedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(a => a.DeletedAt, now).SetProperty(a => a.UpdatedAt, now), ct);
+    }
+
+    public static async Task RemoveRoleAsync(WebhookContext ctx, string roleUrn, CancellationToken ct)
+    {
+        var now = ctx.Now;
+        await ctx.Db.RoleAssignments
+            .Where(a => a.RoleUrn == roleUrn && a.DeletedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(a => a.DeletedAt, now).SetProperty(a => a.UpdatedAt, now), ct);
+    }
+
+    private static async Task<string> ResolveAsync(WebhookContext ctx, Organization organization, string slug, CancellationToken ct)
+    {
+        var organizationRole = await ctx.Db.OrganizationRoles
+            .FirstOrDefaultAsync(r => r.OrganizationId == organization.Id && r.WorkosSlug == slug && r.DeletedAt == null, ct);
+        if (organizationRole is not null) return RoleUrn.Organization(organizationRole.Id);
+        var globalRole = await ctx.Db.GlobalRoles.FirstOrDefaultAsync(r => r.WorkosSlug == slug && r.DeletedAt == null, ct);
+        if (globalRole is not null) return RoleUrn.Global(globalRole.Id);
+
+        // Custom organization role slugs start "org-"; anything else is an environment role.
+        if (slug.StartsWith("org-", StringComparison.Ordinal))
+        {
+            var placeholder = await ctx.Db.OrganizationRoles.FirstOrDefaultAsync(r => r.OrganizationId == organization.Id && r.WorkosSlug == slug, ct);
+            if (placeholder is null)
+            {
+                placeholder = new OrganizationRole { Id = Guid.CreateVersion7(), OrganizationId = organization.Id, WorkosSlug = slug, Name = slug, CreatedAt = ctx.Now, UpdatedAt = ctx.Now };
+                ctx.Db.OrganizationRoles.Add(placeholder);
+            }
+            return RoleUrn.Organization(placeholder.Id);
+        }
+        var global = await ctx.Db.GlobalRoles.FirstOrDefaultAsync(r => r.WorkosSlug == slug, ct);
+        if (global is null)
+        {
+            global = new GlobalRole { Id = Guid.CreateVersion7(), WorkosSlug = slug, Name = slug, CreatedAt = ctx.Now, UpdatedAt = ctx.Now };
+            ctx.Db.GlobalRoles.Add(global);
+        }
+        return RoleUrn.Global(global.Id);
+    }
+}

@@ -1,0 +1,70 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Roster.Infrastructure.Auth;
+using Roster.Infrastructure.Data;
+using Roster.Infrastructure.Http;
+using Roster.Infrastructure.Memberships;
+
+namespace Roster.Features.WorkOsSync;
+
+/// <param name="Type">"environment" for a WorkOS environment role, "organization" for the organization's custom role.</param>
+public sealed record RoleView(string Urn, Guid Id, string Slug, string Name, string? Description, IReadOnlyList<string> Permissions, string Type);
+
+/// <summary>The roles mirrored from WorkOS, as the members of an organization see them.</summary>
+public static class RolesEndpoints
+{
+    public static IEndpointRouteBuilder MapRoles(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/organizations/{orgId}")
+            .RequireAuthorization()
+            .WithTags("Roles")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapGet("/roles", ListRoles).WithName("ListRoles");
+        group.MapGet("/members/{membershipId:guid}/roles", MemberRoles).WithName("MemberRoles");
+        return app;
+    }
+
+    /// <summary>Environment roles plus this organization's own roles (deleted ones left out).</summary>
+    public static async Task<Results<Ok<List<RoleView>>, ProblemHttpResult>> ListRoles(string orgId, Caller caller, RosterDb db, CancellationToken ct)
+    {
+        var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.ActiveMember, ct);
+        if (problem is not null) return problem;
+        var organizationId = access!.Organization.Id;
+        var global = await db.GlobalRoles.AsNoTracking().Where(r => r.DeletedAt == null).OrderBy(r => r.WorkosSlug).ToListAsync(ct);
+        var own = await db.OrganizationRoles.AsNoTracking().Where(r => r.OrganizationId == organizationId && r.DeletedAt == null)
+            .OrderBy(r => r.WorkosSlug).ToListAsync(ct);
+        return TypedResults.Ok(global.Select(View).Concat(own.Select(View)).ToList());
+    }
+
+    /// <summary>The roles WorkOS assigns the member in this organization.</summary>
+    public static async Task<Results<Ok<List<RoleView>>, ProblemHttpResult>> MemberRoles(
+        string orgId, Guid membershipId, Caller caller, RosterDb db, CancellationToken ct)
+    {
+        var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.ActiveMember, ct);
+        if (problem is not null) return problem;
+        var organizationId = access!.Organization.Id;
+        var membership = await db.Memberships.AsNoTracking()
+            .FirstOrDefaultAsync(m => m.Id == membershipId && m.OrganizationId == organizationId && m.DeletedAt == null, ct);
+        if (membership is null) return Problems.NotFound("No such member in this organization.");
+
+        var urns = await db.RoleAssignments.AsNoTracking()
+            .Where(a => a.OrganizationId == organizationId && a.DeletedAt == null
+                        && ((membership.WorkosUserId != null && a.WorkosUserId == membership.WorkosUserId)
+                            || (membership.UserId != null && a.UserId == membership.UserId)))
+            .Select(a => a.RoleUrn).Distinct().ToListAsync(ct);
+        var ids = urns.Select(u => Guid.TryParse(u[(u.LastIndexOf(':') + 1)..], out var id) ? id : Guid.Empty).ToList();
+        var global = await db.GlobalRoles.AsNoTracking().Where(r => ids.Contains(r.Id)).ToListAsync(ct);
+        var own = await db.OrganizationRoles.AsNoTracking().Where(r => ids.Contains(r.Id)).ToListAsync(ct);
+        return TypedResults.Ok(global.Select(View).Concat(own.Select(View)).OrderBy(r => r.Slug, StringComparer.Ordinal).ToList());
+    }
+
+    private static RoleView View(GlobalRole r) =>
+        new(RoleUrn.Global(r.Id), r.Id, r.WorkosSlug, r.Name, r.Description, Permissions(r.Permissions), "environment");
+
+    private static RoleView View(OrganizationRole r) =>
+        new(RoleUrn.Organization(r.Id), r.Id, r.WorkosSlug, r.Name, r.Description, Permissions(r.Permissions), "organization");
+
+    private static IReadOnlyList<string> Permissions(string json) => JsonSerializer.Deserialize<List<string>>(json) ?? [];
+}
