@@ -35,6 +35,7 @@ builder.Services.AddSingleton<PlanCatalog>();
 builder.Services.AddScoped<SeatLedger>();
 builder.Services.AddScoped<SeatWarnings>();
 builder.Services.AddWebhookIngest(builder.Configuration);
+builder.Services.AddWorkOsSync();
 
 builder.Services.AddSingleton<IValidator<CreateOrganizationRequest>, CreateOrganizationValidator>();
 builder.Services.AddSingleton<IValidator<ChangePlanRequest>, ChangePlanValidator>();

@@ -9,7 +9,7 @@ namespace Roster.Cli;
 /// <summary>The operator commands the service binary takes after <c>--</c>.</summary>
 public static class RosterCommands
 {
-    private static readonly string[] Names = ["migrate", "seats", "dev-token", "help"];
+    private static readonly string[] Names = ["migrate", "seats", "dev-token", "workos", "help"];
 
     public static bool IsCommand(string[] args) => args.Length > 0 && Names.Contains(args[0]);
 
@@ -18,6 +18,7 @@ public static class RosterCommands
                Roster migrate [--status]               apply migrations, or list applied/pending ones
                Roster seats audit                      organizations over their plan's seat limits
                Roster dev-token --sub <workosUserId> --email <email> [--name <n>] [--unverified] [--admin]
+               Roster workos sync [--org <workosOrgId>] [--since <ISO time>]   replay WorkOS events (needs WorkOS__ApiKey)
         """;
 
     public static async Task<int> RunAsync(IServiceProvider services, string[] args, TextWriter output, TextWriter error)
@@ -30,6 +31,7 @@ public static class RosterCommands
                 ["migrate", "--status"] => await MigrateStatus(services, output),
                 ["seats", "audit"] => await SeatsAudit(services, output),
                 ["dev-token", .. var rest] => DevToken(services, rest, output, error),
+                ["workos", "sync", .. var rest] => await WorkOsSync(services, rest, output, error),
                 ["help"] => Print(output, Usage, 0),
                 _ => Print(error, Usage, 2),
             };
@@ -73,6 +75,38 @@ public static class RosterCommands
             await output.WriteLineAsync($"{e.OrganizationId}\t{e.WorkosOrganizationId ?? "-"}\t{e.Name}\tplan {e.Plan}\t{over}");
         }
         return 0;
+    }
+
+    private static async Task<int> WorkOsSync(IServiceProvider services, string[] args, TextWriter output, TextWriter error)
+    {
+        string? organization = null;
+        DateTime? since = null;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--org" when i + 1 < args.Length: organization = args[++i]; break;
+                case "--since" when i + 1 < args.Length && DateTime.TryParse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture,
+                    System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal, out var at):
+                    since = at; i++; break;
+                default: return Print(error, $"workos sync: unexpected argument '{args[i]}'.\n{Usage}", 2);
+            }
+        }
+        if (!services.GetRequiredService<Features.WebhookIngest.WorkOsOptions>().IsApiConfigured)
+            return Print(error, "workos sync needs WorkOS__ApiKey.", 1);
+
+        using var scope = services.CreateScope();
+        var sync = scope.ServiceProvider.GetRequiredService<Features.WorkOsSync.EventSync>();
+        var results = organization is null
+            ? await sync.SyncAllAsync(since, CancellationToken.None)
+            : [await sync.SyncOrganizationAsync(organization, since, CancellationToken.None)];
+        foreach (var r in results)
+        {
+            var name = r.Key.Length == 0 ? "(environment roles)" : r.Key;
+            await output.WriteLineAsync(!r.Ran ? $"{name}\tskipped: another instance is syncing it"
+                : $"{name}\t{r.Applied} applied, {r.Duplicates} already seen, cursor {r.Cursor ?? "-"}{(r.Error is null ? "" : $", stopped: {r.Error}")}");
+        }
+        return results.Any(r => r.Error is not null) ? 1 : 0;
     }
 
     private static int DevToken(IServiceProvider services, string[] args, TextWriter output, TextWriter error)

@@ -38,8 +38,10 @@ public sealed class WebhookProcessor(RosterDb db, WebhookContext context)
 
     public static bool Handles(string eventType) => Handlers.ContainsKey(eventType);
 
+    /// <param name="alsoInTransaction">More work that must commit with the event (the Events API sync advances its cursor here).</param>
     /// <returns>The outcome: applied, refused, stale, ignored, or duplicate for an event already recorded.</returns>
-    public async Task<string> ProcessAsync(WorkOsEvent evt, string payload, CancellationToken ct)
+    public async Task<string> ProcessAsync(WorkOsEvent evt, string payload, CancellationToken ct,
+        Func<RosterDb, CancellationToken, Task>? alsoInTransaction = null)
     {
         if (await db.WebhookEvents.AnyAsync(e => e.EventId == evt.Id, ct)) return WebhookOutcomes.Duplicate;
 
@@ -71,6 +73,7 @@ public sealed class WebhookProcessor(RosterDb db, WebhookContext context)
         record.Outcome = outcome.Outcome;
         record.Detail = outcome.Detail;
         await db.SaveChangesAsync(ct);
+        if (alsoInTransaction is not null) await alsoInTransaction(db, ct);
         await tx.CommitAsync(ct);
         return outcome.Outcome;
     }

@@ -10,6 +10,19 @@ public sealed class WorkOsOptions
     public int WebhookToleranceSeconds { get; set; } = 180;
     public string? ApiKey { get; set; }
     public string BaseUrl { get; set; } = "https://api.workos.com/";
+
+    /// <summary>Outbound writes and Events API sync happen only with an API key; without one Roster runs standalone.</summary>
+    public bool IsApiConfigured => !string.IsNullOrWhiteSpace(ApiKey);
+
+    public int MaxRetries { get; set; } = 3;
+    public int RetryBaseDelayMilliseconds { get; set; } = 200;
+    public int MaxRetryAfterSeconds { get; set; } = 30;
+
+    /// <summary>How long after a webhook its organization's Events API sync runs (later webhooks push it back).</summary>
+    public int SyncDebounceSeconds { get; set; } = 5;
+
+    /// <summary>Minutes between full reconciliations of every organization; 0 (the default) turns it off.</summary>
+    public int ReconcileIntervalMinutes { get; set; }
 }
 
 public sealed record WebhookAnswer(string Outcome);
@@ -42,8 +55,8 @@ public static class WorkOsWebhookEndpoint
 
     /// <summary>Signature first (over the raw bytes), then shape, then one transaction per event.</summary>
     public static async Task<Results<Ok<WebhookAnswer>, ProblemHttpResult>> Receive(
-        HttpRequest request, WebhookProcessor processor, WorkOsOptions options, TimeProvider clock, ILogger<WebhookProcessor> logger,
-        CancellationToken ct)
+        HttpRequest request, WebhookProcessor processor, WorkOsSync.SyncScheduler sync, WorkOsOptions options, TimeProvider clock,
+        ILogger<WebhookProcessor> logger, CancellationToken ct)
     {
         if (request.ContentLength > MaxBodyBytes) return TooLarge();
         var body = await ReadCappedAsync(request.Body, ct);
@@ -64,6 +77,7 @@ public static class WorkOsWebhookEndpoint
         {
             var outcome = await processor.ProcessAsync(evt, Encoding.UTF8.GetString(body), ct);
             logger.LogInformation("WorkOS event {EventId} ({EventType}): {Outcome}", evt.Id, evt.Event, outcome);
+            if (outcome != Infrastructure.Data.WebhookOutcomes.Duplicate) sync.AfterWebhook(evt);
             return TypedResults.Ok(new WebhookAnswer(outcome));
         }
         catch (MalformedEventException ex)

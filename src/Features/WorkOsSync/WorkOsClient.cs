@@ -1,0 +1,170 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Polly;
+using Polly.Retry;
+using Roster.Features.WebhookIngest;
+
+namespace Roster.Features.WorkOsSync;
+
+public sealed class WorkOsApiException(HttpStatusCode status, string? code, string message)
+    : Exception($"WorkOS answered {(int)status} {code}: {message}")
+{
+    public HttpStatusCode Status { get; } = status;
+    public string? Code { get; } = code;
+}
+
+/// <summary>One page of the Events API: the events with their raw JSON (kept as the event record's payload).</summary>
+public sealed record EventsPage(IReadOnlyList<(WorkOsEvent Event, string Raw)> Events, string? After);
+
+public sealed record WorkOsList<T>(IReadOnlyList<T> Data, string? After);
+
+/// <summary>
+/// The few WorkOS endpoints Roster uses, over a typed HttpClient with the API key as bearer. Transient failures
+/// (429 honouring Retry-After, 5xx, network) are retried a few times with backoff and jitter before giving up.
+/// </summary>
+public sealed class WorkOsClient
+{
+    private static readonly JsonSerializerOptions Json = WorkOsEvent.Json;
+    private readonly HttpClient _http;
+    private readonly ResiliencePipeline<HttpResponseMessage> _retry;
+
+    public WorkOsClient(HttpClient http, WorkOsOptions options)
+    {
+        _http = http;
+        _http.BaseAddress ??= new Uri(options.BaseUrl.EndsWith('/') ? options.BaseUrl : options.BaseUrl + "/");
+        if (!string.IsNullOrEmpty(options.ApiKey))
+            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.ApiKey);
+        _retry = new ResiliencePipelineBuilder<HttpResponseMessage>()
+            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                MaxRetryAttempts = options.MaxRetries,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = TimeSpan.FromMilliseconds(options.RetryBaseDelayMilliseconds),
+                ShouldHandle = new PredicateBuilder<HttpResponseMessage>()
+                    .Handle<HttpRequestException>()
+                    .HandleResult(r => r.StatusCode == HttpStatusCode.TooManyRequests || (int)r.StatusCode >= 500),
+                DelayGenerator = args => ValueTask.FromResult(
+                    args.Outcome.Result?.Headers.RetryAfter?.Delta is { } wait && wait <= TimeSpan.FromSeconds(options.MaxRetryAfterSeconds)
+                        ? (TimeSpan?)wait
+                        : null),
+            })
+            .Build();
+    }
+
+    public async Task<EventsPage> ListEventsAsync(IEnumerable<string> types, string? organizationId, string? after, DateTime? rangeStart, int limit, CancellationToken ct)
+    {
+        var query = new List<string>();
+        query.AddRange(types.Select(t => $"events[]={Uri.EscapeDataString(t)}"));
+        if (!string.IsNullOrEmpty(organizationId)) query.Add($"organization_id={Uri.EscapeDataString(organizationId)}");
+        if (!string.IsNullOrEmpty(after)) query.Add($"after={Uri.EscapeDataString(after)}");
+        if (rangeStart is { } start) query.Add($"range_start={Uri.EscapeDataString(start.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'"))}");
+        query.Add($"limit={limit}");
+
+        using var document = await GetJsonAsync($"events?{string.Join('&', query)}", ct);
+        var events = new List<(WorkOsEvent, string)>();
+        foreach (var item in document.RootElement.GetProperty("data").EnumerateArray())
+        {
+            var raw = item.GetRawText();
+            var evt = WorkOsEvent.Parse(System.Text.Encoding.UTF8.GetBytes(raw))
+                      ?? throw new WorkOsApiException(HttpStatusCode.OK, "malformed_event", "The Events API returned an event without id, event or data.");
+            events.Add((evt, raw));
+        }
+        return new EventsPage(events, After(document));
+    }
+
+    public async Task<WorkOsUser?> GetUserAsync(string userId, CancellationToken ct)
+    {
+        try
+        {
+            using var document = await GetJsonAsync($"user_management/users/{Uri.EscapeDataString(userId)}", ct);
+            return document.RootElement.Deserialize<WorkOsUser>(Json);
+        }
+        catch (WorkOsApiException ex) when (ex.Status == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    public async Task<WorkOsList<WorkOsMembership>> ListMembershipsAsync(string organizationId, string? userId, string? after, CancellationToken ct)
+    {
+        var query = $"user_management/organization_memberships?organization_id={Uri.EscapeDataString(organizationId)}&limit=100";
+        if (userId is not null) query += $"&user_id={Uri.EscapeDataString(userId)}";
+        if (after is not null) query += $"&after={Uri.EscapeDataString(after)}";
+        using var document = await GetJsonAsync(query, ct);
+        return new WorkOsList<WorkOsMembership>(document.RootElement.GetProperty("data").Deserialize<List<WorkOsMembership>>(Json) ?? [], After(document));
+    }
+
+    public async Task<WorkOsMembership> CreateMembershipAsync(string userId, string organizationId, string roleSlug, CancellationToken ct)
+    {
+        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, "user_management/organization_memberships")
+        {
+            Content = JsonContent.Create(new { user_id = userId, organization_id = organizationId, role_slug = roleSlug }),
+        }, ct);
+        return await ReadAsync<WorkOsMembership>(response, ct);
+    }
+
+    public async Task<WorkOsMembership> UpdateMembershipRoleAsync(string membershipId, string roleSlug, CancellationToken ct)
+    {
+        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Put, $"user_management/organization_memberships/{Uri.EscapeDataString(membershipId)}")
+        {
+            Content = JsonContent.Create(new { role_slug = roleSlug }),
+        }, ct);
+        return await ReadAsync<WorkOsMembership>(response, ct);
+    }
+
+    /// <returns>False when WorkOS no longer has the membership (already gone is as good as deleted).</returns>
+    public async Task<bool> DeleteMembershipAsync(string membershipId, CancellationToken ct)
+    {
+        try
+        {
+            using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Delete, $"user_management/organization_memberships/{Uri.EscapeDataString(membershipId)}"), ct);
+            return true;
+        }
+        catch (WorkOsApiException ex) when (ex.Status == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+    }
+
+    public async Task<IReadOnlyList<WorkOsRole>> ListRolesAsync(CancellationToken ct)
+    {
+        using var document = await GetJsonAsync("authorization/roles", ct);
+        return document.RootElement.GetProperty("data").Deserialize<List<WorkOsRole>>(Json) ?? [];
+    }
+
+    private async Task<JsonDocument> GetJsonAsync(string path, CancellationToken ct)
+    {
+        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Get, path), ct);
+        return await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(ct), cancellationToken: ct);
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> request, CancellationToken ct)
+    {
+        var response = await _retry.ExecuteAsync(async token => await _http.SendAsync(request(), token), ct);
+        if (response.IsSuccessStatusCode) return response;
+        using (response)
+        {
+            string? code = null, message = null;
+            try
+            {
+                using var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
+                code = error.RootElement.TryGetProperty("code", out var c) ? c.GetString() : null;
+                message = error.RootElement.TryGetProperty("message", out var m) ? m.GetString() : null;
+            }
+            catch (JsonException)
+            {
+            }
+            throw new WorkOsApiException(response.StatusCode, code, message ?? response.ReasonPhrase ?? "request failed");
+        }
+    }
+
+    private static async Task<T> ReadAsync<T>(HttpResponseMessage response, CancellationToken ct) =>
+        await response.Content.ReadFromJsonAsync<T>(Json, ct) ?? throw new WorkOsApiException(response.StatusCode, null, "empty response");
+
+    private static string? After(JsonDocument document) =>
+        document.RootElement.TryGetProperty("list_metadata", out var meta) && meta.TryGetProperty("after", out var after)
+        && after.ValueKind == JsonValueKind.String ? after.GetString() : null;
+}
