@@ -53,6 +53,8 @@ public sealed class SyncWorker(SyncScheduler scheduler, IServiceScopeFactory sco
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Without a WorkOS API key Roster runs standalone: there is nothing to sync.
+        if (!options.IsApiConfigured) return;
         var nextReconcile = options.ReconcileIntervalMinutes > 0 ? clock.GetUtcNow().UtcDateTime : DateTime.MaxValue;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -95,17 +97,7 @@ public static class WorkOsSyncRegistration
         services.AddSingleton<SyncLocks>();
         services.AddSingleton<SyncScheduler>();
         services.AddTransient<EventSync>();
-        services.AddHostedService(sp => sp.GetRequiredService<WorkOsOptions>().IsApiConfigured
-            ? sp.GetRequiredService<SyncWorker>()
-            : (IHostedService)new NoWork());
-        services.AddSingleton<SyncWorker>();
+        services.AddHostedService<SyncWorker>();
         return services;
-    }
-
-    /// <summary>Without a WorkOS API key Roster runs standalone: nothing to sync.</summary>
-    private sealed class NoWork : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }
