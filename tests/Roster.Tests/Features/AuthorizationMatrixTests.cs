@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -235,10 +236,11 @@ public abstract class AuthorizationMatrixTests(RosterApp app)
         var matrixRow = AuthorizationMatrix.Find(row);
         var expected = matrixRow.Expected[who];
 
-        // Fresh organization per cell, with the platform admin's local user made up front, so the snapshot below
-        // sees only what the call itself changes.
-        var staffed = await _s.NewStaffedOrg();
-        await _s.UserIdOf(staffed.PlatformAdmin);
+        // A fresh organization for every cell that may write; reads share one per fixture (dropped if anything ever
+        // changes it). The platform admin's local user is made up front, so the snapshot below sees only the call.
+        var staffed = matrixRow.Method == "GET"
+            ? await Shared.GetAsync(SharedForReads, app, NewStaffedAsync)
+            : await NewStaffedAsync();
         var state = new CellState(_s, staffed);
         var call = await matrixRow.Prepare(state);
         var caller = who switch
@@ -255,17 +257,27 @@ public abstract class AuthorizationMatrixTests(RosterApp app)
         using var request = new HttpRequestMessage(new HttpMethod(matrixRow.Method), matrixRow.UrlFor(state, call));
         if (call.Body is not null) request.Content = JsonContent.Create(call.Body, options: Http.Json);
         using var response = await _s.As(caller).SendAsync(request);
+        var after = await DbState.CaptureAsync(app);
+        if (matrixRow.Method == "GET" && before != after) SharedForReads.TryRemove(app, out _);
 
         if (expected.Code is null)
             await response.ShouldBe((HttpStatusCode)expected.Status);
         else
             await response.ShouldBeProblem((HttpStatusCode)expected.Status, expected.Code);
 
-        var after = await DbState.CaptureAsync(app);
         if (expected.Status >= 300 || matrixRow.Method == "GET")
             DbState.AssertUnchanged(before, after);
         else
             Assert.False(before == after, $"{row} as {who} answered {expected} but changed nothing.");
+    }
+
+    private static readonly ConcurrentDictionary<RosterApp, Lazy<Task<Staffed>>> SharedForReads = new();
+
+    private async Task<Staffed> NewStaffedAsync()
+    {
+        var staffed = await _s.NewStaffedOrg();
+        await _s.UserIdOf(staffed.PlatformAdmin);
+        return staffed;
     }
 
     [Fact]
@@ -351,5 +363,24 @@ public static class DbState
             $"The database changed: organizations {before.Organizations}→{after.Organizations}, memberships {before.Memberships}→{after.Memberships}, " +
             $"users {before.Users}→{after.Users}, audit events {before.AuditEvents}→{after.AuditEvents}" +
             (before.Rows == after.Rows ? "" : " (row contents differ)"));
+    }
+}
+
+/// <summary>State built once per fixture and shared by tests that promise not to change it.</summary>
+public static class Shared
+{
+    public static async Task<T> GetAsync<T>(ConcurrentDictionary<RosterApp, Lazy<Task<T>>> cache, RosterApp app, Func<Task<T>> build)
+    {
+        var lazy = cache.GetOrAdd(app, _ => new Lazy<Task<T>>(build));
+        try
+        {
+            return await lazy.Value;
+        }
+        catch
+        {
+            // A failed build is not kept: the next test tries again.
+            cache.TryRemove(new KeyValuePair<RosterApp, Lazy<Task<T>>>(app, lazy));
+            throw;
+        }
     }
 }
