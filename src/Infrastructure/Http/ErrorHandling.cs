@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
 using Roster.Infrastructure.Data;
 
 namespace Roster.Infrastructure.Http;
@@ -45,21 +46,45 @@ public sealed class RosterExceptionHandler(IProblemDetailsService problems, ILog
 
         http.Response.StatusCode = status;
         if (status == 503) http.Response.Headers.RetryAfter = "5";
-        return await problems.TryWriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = http,
-            Exception = exception,
-            ProblemDetails =
-            {
-                Status = status,
-                Title = title,
-                Detail = detail,
-                Extensions = { ["code"] = code },
-            },
-        });
+        // DESIGN.md section 5: a 400 carries an `errors` map, malformed bodies included, so clients read every 400 alike.
+        var problem = exception is BadHttpRequestException malformed && status == StatusCodes.Status400BadRequest
+            ? new HttpValidationProblemDetails(RequestErrors(malformed))
+            : new ProblemDetails();
+        problem.Status = status;
+        problem.Title = title;
+        problem.Detail = detail;
+        problem.Extensions["code"] = code;
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, Exception = exception, ProblemDetails = problem });
     }
 
     // JSON errors name the path and position, which helps the caller and reveals nothing internal.
     private static string? RequestProblem(BadHttpRequestException bad) =>
-        bad.InnerException is System.Text.Json.JsonException json ? json.Message : bad.Message;
+        bad.InnerException is System.Text.Json.JsonException json ? Describe(json)
+        : IsAboutTheBody(bad) ? MissingBody
+        : bad.Message;
+
+    // The reader's own words, except that a type mismatch would name a .NET type ("could not be converted to Roster.…").
+    private static string Describe(System.Text.Json.JsonException json) =>
+        json.Message.Contains("could not be converted to", StringComparison.Ordinal)
+            ? $"The JSON value has the wrong type. Path: {json.Path ?? "$"} | LineNumber: {json.LineNumber} | BytePositionInLine: {json.BytePositionInLine}."
+            : json.Message;
+
+    private const string MissingBody = "A JSON body is required.";
+
+    /// <summary>The field a JSON error is at ("$.role[0]" → "role"), or "body" for the body as a whole.</summary>
+    private static Dictionary<string, string[]> RequestErrors(BadHttpRequestException bad)
+    {
+        if (bad.InnerException is System.Text.Json.JsonException json)
+        {
+            var path = json.Path ?? "$";
+            var field = path.StartsWith("$.", StringComparison.Ordinal) ? path[2..].Split('.', '[')[0] : "";
+            return new() { [field.Length > 0 ? field : "body"] = [Describe(json)] };
+        }
+        return IsAboutTheBody(bad) ? new() { ["body"] = [MissingBody] } : new() { ["request"] = [bad.Message] };
+    }
+
+    // The framework's "Implicit body inferred for parameter … but no body was provided" / "Required parameter … was not
+    // provided from body": the body is missing or JSON null.
+    private static bool IsAboutTheBody(BadHttpRequestException bad) =>
+        bad.InnerException is null && bad.Message.Contains("body", StringComparison.OrdinalIgnoreCase);
 }
