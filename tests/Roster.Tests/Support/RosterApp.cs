@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Roster.Infrastructure.Auth;
@@ -27,6 +28,9 @@ public abstract class RosterApp : WebApplicationFactory<Program>, IAsyncLifetime
 
     /// <summary>Extra configuration a fixture needs (e.g. a tighter rate limit).</summary>
     protected virtual IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>();
+
+    /// <summary>Replaces services after Program.cs registered its own (e.g. a controllable TimeProvider).</summary>
+    protected virtual void ConfigureServices(IServiceCollection services) { }
 
     public Task InitializeAsync()
     {
@@ -56,6 +60,7 @@ public abstract class RosterApp : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         builder.UseSetting("Logging:LogLevel:Microsoft.EntityFrameworkCore", "None");
         foreach (var (key, value) in Settings) builder.UseSetting(key, value);
+        builder.ConfigureTestServices(ConfigureServices);
     }
 
     public static TestUser NewUser(string name = "user", bool verified = true, bool admin = false)
