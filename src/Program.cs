@@ -34,6 +34,7 @@ builder.Services.AddSingleton(builder.Configuration.GetSection("Seats").Get<Seat
 builder.Services.AddSingleton<PlanCatalog>();
 builder.Services.AddScoped<SeatLedger>();
 builder.Services.AddScoped<SeatWarnings>();
+builder.Services.AddNotifications(builder.Configuration);
 builder.Services.AddWebhookIngest(builder.Configuration);
 builder.Services.AddWorkOsSync();
 

@@ -28,11 +28,11 @@ public static class RoleEvents
             return EventOutcome.Stale("A newer event for this role was already applied.");
         if (role is null)
         {
-            role = new GlobalRole { Id = Guid.CreateVersion7(), WorkosSlug = data.Slug!, Name = data.Name!, CreatedAt = ctx.Now };
+            role = new GlobalRole { Id = Guid.CreateVersion7(), WorkosSlug = data.Slug!, Name = data.Name ?? data.Slug!, CreatedAt = ctx.Now };
             ctx.Db.GlobalRoles.Add(role);
         }
         role.Name = data.Name ?? role.Name;
-        role.Description = data.Description;
+        role.Description = data.Description ?? role.Description;
         role.Permissions = JsonSerializer.Serialize(data.Permissions ?? []);
         role.DeletedAt = null;
         role.WorkosUpdatedAt = eventTime;
@@ -72,7 +72,7 @@ public static class RoleEvents
             return EventOutcome.Stale("A newer event for this role was already applied.");
         if (role is null)
         {
-            role = new OrganizationRole { Id = Guid.CreateVersion7(), OrganizationId = organization.Id, WorkosSlug = data.Slug!, Name = data.Name!, CreatedAt = ctx.Now };
+            role = new OrganizationRole { Id = Guid.CreateVersion7(), OrganizationId = organization.Id, WorkosSlug = data.Slug!, Name = data.Name ?? data.Slug!, CreatedAt = ctx.Now };
             ctx.Db.OrganizationRoles.Add(role);
         }
         role.Name = data.Name ?? role.Name;
@@ -110,11 +110,11 @@ public static class RoleEvents
     private static WorkOsRole Validated(WorkOsEvent evt, bool organizationScoped)
     {
         var data = evt.DataAs<WorkOsRole>();
-        if (string.IsNullOrWhiteSpace(data.Slug) || (organizationScoped && string.IsNullOrWhiteSpace(data.OrganizationId))
-            || (string.IsNullOrWhiteSpace(data.Name) && !evt.Event.EndsWith(".deleted", StringComparison.Ordinal)))
+        // Environment role events carry no name (only slug, permissions and times); the slug stands in until one is known.
+        if (string.IsNullOrWhiteSpace(data.Slug) || (organizationScoped && string.IsNullOrWhiteSpace(data.OrganizationId)))
             throw new MalformedEventException(organizationScoped
-                ? $"{evt.Event}: data needs slug, name and organization_id."
-                : $"{evt.Event}: data needs slug and name.");
+                ? $"{evt.Event}: data needs slug and organization_id."
+                : $"{evt.Event}: data needs slug.");
         return data;
     }
 }

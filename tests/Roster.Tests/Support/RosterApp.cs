@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Roster.Infrastructure.Auth;
@@ -30,6 +31,9 @@ public abstract class RosterApp : WebApplicationFactory<Program>, IAsyncLifetime
 
     /// <summary>The database this host runs on; a fixture may shape it (e.g. a connection string that must not create files).</summary>
     protected virtual StorageOptions CreateStorage() => TestDatabases.Create(Provider);
+
+    /// <summary>Replaces services after Program.cs registered its own (e.g. a controllable TimeProvider).</summary>
+    protected virtual void ConfigureServices(IServiceCollection services) { }
 
     public Task InitializeAsync()
     {
@@ -60,6 +64,7 @@ public abstract class RosterApp : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         builder.UseSetting("Logging:LogLevel:Microsoft.EntityFrameworkCore", "None");
         foreach (var (key, value) in Settings) builder.UseSetting(key, value);
+        builder.ConfigureTestServices(ConfigureServices);
     }
 
     public static TestUser NewUser(string name = "user", bool verified = true, bool admin = false)

@@ -1,0 +1,97 @@
+namespace Roster.Features.Notifications;
+
+/// <summary>The outbox dispatcher (configuration section <c>Notifications</c>).</summary>
+public sealed class NotificationOptions
+{
+    /// <summary>Tries per notification, the first included; a row that still fails then is marked failed.</summary>
+    public int MaxAttempts { get; set; } = 8;
+
+    /// <summary>How long the background loop sleeps when nothing was due.</summary>
+    public double PollSeconds { get; set; } = 5;
+
+    /// <summary>Run the background loop. It also needs <c>Slack:BotToken</c>; without one, rows stay pending.</summary>
+    public bool DispatcherEnabled { get; set; } = true;
+
+    /// <summary>Rows one dispatcher claims at a time.</summary>
+    public int BatchSize { get; set; } = 20;
+
+    /// <summary>
+    /// How long a claim keeps other dispatchers off a row. It must outlast sending one batch; a dispatcher that
+    /// has used half of it hands the rest of its batch back unsent.
+    /// </summary>
+    public double LeaseSeconds { get; set; } = 600;
+
+    /// <summary>Wait after the first failed try; it doubles per try (with jitter) up to <see cref="BackoffMaxSeconds"/>.</summary>
+    public double BackoffBaseSeconds { get; set; } = 60;
+
+    public double BackoffMaxSeconds { get; set; } = 3600;
+
+    public TimeSpan PollInterval => TimeSpan.FromSeconds(PollSeconds);
+    public TimeSpan Lease => TimeSpan.FromSeconds(LeaseSeconds);
+
+    public void Validate()
+    {
+        if (MaxAttempts < 1) throw new InvalidOperationException("Notifications:MaxAttempts must be at least 1.");
+        if (!(PollSeconds > 0)) throw new InvalidOperationException("Notifications:PollSeconds must be greater than 0.");
+        if (BatchSize is < 1 or > 500) throw new InvalidOperationException("Notifications:BatchSize must be between 1 and 500.");
+        if (!(LeaseSeconds >= 10)) throw new InvalidOperationException("Notifications:LeaseSeconds must be at least 10.");
+        if (!(BackoffBaseSeconds > 0) || !(BackoffMaxSeconds >= BackoffBaseSeconds))
+            throw new InvalidOperationException("Notifications:BackoffBaseSeconds must be positive and not above Notifications:BackoffMaxSeconds.");
+    }
+}
+
+/// <summary>Slack Web API access (configuration section <c>Slack</c>). The bot token is a secret: never log it.</summary>
+public sealed class SlackOptions
+{
+    public string? BotToken { get; set; }
+    public string BaseUrl { get; set; } = "https://slack.com/api/";
+
+    /// <summary>Channel id (or name) that gets a notification when no owner or admin of the org is on Slack.</summary>
+    public string? SystemErrorsChannel { get; set; }
+
+    /// <summary>Quick retries inside one Slack call (network errors, timeouts, HTTP 5xx); the outbox retries beyond that.</summary>
+    public int InCallRetries { get; set; } = 2;
+
+    public TimeSpan InCallRetryDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Timeout of one HTTP try.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    public bool HasToken => !string.IsNullOrWhiteSpace(BotToken);
+
+    public Uri BaseUri => new(BaseUrl.EndsWith('/') ? BaseUrl : BaseUrl + "/", UriKind.Absolute);
+
+    public void Validate()
+    {
+        if (!Uri.TryCreate(BaseUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+            throw new InvalidOperationException("Slack:BaseUrl must be an absolute http(s) URL.");
+        if (InCallRetries is < 0 or > 10) throw new InvalidOperationException("Slack:InCallRetries must be between 0 and 10.");
+        if (InCallRetryDelay <= TimeSpan.Zero) throw new InvalidOperationException("Slack:InCallRetryDelay must be positive.");
+        if (RequestTimeout <= TimeSpan.Zero) throw new InvalidOperationException("Slack:RequestTimeout must be positive.");
+    }
+
+    // The token must never reach a log line, even through a debugger display or an accidental interpolation.
+    public override string ToString() => $"SlackOptions {{ BaseUrl = {BaseUrl}, BotToken = {(HasToken ? "***" : "(none)")} }}";
+}
+
+/// <summary>
+/// Pages the messages link to (configuration section <c>Links</c>). <c>{organizationId}</c> and
+/// <c>{workosOrganizationId}</c> in a URL are replaced with the organization's ids.
+/// </summary>
+public sealed class LinkOptions
+{
+    public string? UpgradeUrl { get; set; }
+    public string? ManageTeamUrl { get; set; }
+
+    public void Validate()
+    {
+        foreach (var (key, value) in new[] { ("Links:UpgradeUrl", UpgradeUrl), ("Links:ManageTeamUrl", ManageTeamUrl) })
+        {
+            if (string.IsNullOrWhiteSpace(value)) continue;
+            var probe = value.Replace("{organizationId}", "x", StringComparison.Ordinal)
+                .Replace("{workosOrganizationId}", "x", StringComparison.Ordinal);
+            if (!Uri.TryCreate(probe, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+                throw new InvalidOperationException($"{key} must be an absolute http(s) URL.");
+        }
+    }
+}

@@ -1,0 +1,208 @@
+using Microsoft.EntityFrameworkCore;
+using Roster.Infrastructure.Data;
+
+namespace Roster.Features.Notifications;
+
+/// <summary>
+/// Sends what the outbox holds. A call claims a batch of due rows (not sent, not failed, next_attempt_at reached)
+/// by moving their next_attempt_at one lease ahead in a single statement, so no other dispatcher — in this
+/// process or another instance — picks them up meanwhile: PostgreSQL skips rows another claim has locked
+/// (FOR UPDATE SKIP LOCKED), SQLite runs the whole claim under its one write lock. The new next_attempt_at is the
+/// claim's token: outcomes are written only while it still matches. A row is marked sent only after Slack said ok;
+/// a transient failure is retried later with exponential backoff and jitter (or at Slack's Retry-After), a
+/// permanent one, or running out of tries, marks it failed with its last error.
+/// </summary>
+public sealed class OutboxDispatcher(
+    IServiceScopeFactory scopes,
+    StorageOptions storage,
+    NotificationOptions options,
+    SlackOptions slack,
+    TimeProvider clock,
+    ILogger<OutboxDispatcher> log)
+{
+    private const int MaxErrorLength = 1000;
+
+    /// <summary>Claims and sends one batch of due rows; returns how many rows it claimed (0 = nothing was due).</summary>
+    public async Task<int> DispatchDueAsync(CancellationToken ct)
+    {
+        // Roster runs standalone without Slack: rows then simply stay pending.
+        if (!slack.HasToken) return 0;
+
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<RosterDb>();
+        var notifier = scope.ServiceProvider.GetRequiredService<SlackNotifier>();
+
+        var claimed = await ClaimAsync(db, ct);
+        var started = clock.GetTimestamp();
+        for (var i = 0; i < claimed.Count; i++)
+        {
+            var row = claimed[i];
+            if (clock.GetElapsedTime(started) > options.Lease / 2)
+            {
+                // Slow going: hand the rest back before the lease runs out and another dispatcher takes them.
+                await ReleaseAsync(db, claimed.Skip(i), Now(), CancellationToken.None);
+                break;
+            }
+
+            SlackDelivery delivery;
+            try
+            {
+                delivery = await notifier.SendAsync(row, ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                await ReleaseAsync(db, claimed.Skip(i), Now(), CancellationToken.None);
+                throw;
+            }
+            catch (SlackApiException ex) when (ex is { IsTransient: true, RetryAfter: { } retryAfter })
+            {
+                // Rate limited: this row and the rest of the batch wait as long as Slack asked.
+                var retryAt = Now() + retryAfter;
+                await RecordFailureAsync(db, row, ex.Message, permanent: false, retryAt, CancellationToken.None);
+                await ReleaseAsync(db, claimed.Skip(i + 1), retryAt, CancellationToken.None);
+                break;
+            }
+            catch (SlackApiException ex)
+            {
+                await RecordFailureAsync(db, row, ex.Message, permanent: !ex.IsTransient, retryAt: null, CancellationToken.None);
+                continue;
+            }
+            catch (UndeliverableNotificationException ex)
+            {
+                await RecordFailureAsync(db, row, ex.Message, permanent: true, retryAt: null, CancellationToken.None);
+                continue;
+            }
+            catch (Exception ex)
+            {
+                // The database or something unexpected: try again later rather than lose the row.
+                await RecordFailureAsync(db, row, $"{ex.GetType().Name}: {ex.Message}", permanent: false, retryAt: null, CancellationToken.None);
+                continue;
+            }
+
+            try
+            {
+                await MarkSentAsync(db, row, CancellationToken.None);
+                log.LogInformation("Notification {RowId} ({Kind}) sent to Slack channel {Channel} ({Recipients} recipients)",
+                    row.Id, row.Kind, delivery.Channel, delivery.Recipients);
+            }
+            catch (Exception ex)
+            {
+                // Slack has it but the outbox does not know: it comes due again when the lease ends (at least once).
+                log.LogError(ex, "Notification {RowId} was sent to Slack channel {Channel} but could not be marked sent", row.Id, delivery.Channel);
+            }
+        }
+        return claimed.Count;
+    }
+
+    private DateTime Now() => Truncate(clock.GetUtcNow().UtcDateTime);
+
+    /// <summary>PostgreSQL keeps microseconds; times the claim compares must survive the round trip unchanged.</summary>
+    private static DateTime Truncate(DateTime utc) => new(utc.Ticks - utc.Ticks % 10, DateTimeKind.Utc);
+
+    private async Task<List<NotificationOutboxRow>> ClaimAsync(RosterDb db, CancellationToken ct)
+    {
+        // Not truncated: a row enqueued at this very tick is due (SQLite keeps all seven fractional digits).
+        var now = clock.GetUtcNow().UtcDateTime;
+        var leaseUntil = Truncate(now + options.Lease);
+        var batch = options.BatchSize;
+        var rows = storage.Provider == StorageProvider.Postgres
+            ? await db.NotificationOutbox.FromSql($"""
+                UPDATE notification_outbox AS o
+                SET next_attempt_at = {leaseUntil}
+                FROM (
+                    SELECT id FROM notification_outbox
+                    WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= {now}
+                    ORDER BY next_attempt_at, id
+                    LIMIT {batch}
+                    FOR UPDATE SKIP LOCKED
+                ) AS due
+                WHERE o.id = due.id
+                RETURNING o.id, o.kind, o.dedupe_key, o.payload, o.attempts, o.next_attempt_at, o.sent_at, o.failed_at, o.last_error, o.created_at
+                """).AsNoTracking().ToListAsync(ct)
+            // SQLite has one writer at a time, so selecting and moving the rows in one statement is the whole lock.
+            : await db.NotificationOutbox.FromSql($"""
+                UPDATE notification_outbox
+                SET next_attempt_at = {leaseUntil}
+                WHERE id IN (
+                    SELECT id FROM notification_outbox
+                    WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= {now}
+                    ORDER BY next_attempt_at, id
+                    LIMIT {batch}
+                )
+                RETURNING id, kind, dedupe_key, payload, attempts, next_attempt_at, sent_at, failed_at, last_error, created_at
+                """).AsNoTracking().ToListAsync(ct);
+        return rows.OrderBy(r => r.CreatedAt).ThenBy(r => r.Id).ToList();
+    }
+
+    private static IQueryable<NotificationOutboxRow> Claimed(RosterDb db, NotificationOutboxRow row) =>
+        db.NotificationOutbox.Where(r => r.Id == row.Id && r.NextAttemptAt == row.NextAttemptAt && r.SentAt == null && r.FailedAt == null);
+
+    private async Task MarkSentAsync(RosterDb db, NotificationOutboxRow row, CancellationToken ct)
+    {
+        var now = Now();
+        // Slack has it: record that whatever happened to the lease, so nobody sends it again.
+        var updated = await db.NotificationOutbox
+            .Where(r => r.Id == row.Id && r.SentAt == null)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.SentAt, now)
+                .SetProperty(r => r.Attempts, r => r.Attempts + 1), ct);
+        if (updated == 0) log.LogWarning("Notification {RowId} was already marked sent by someone else", row.Id);
+    }
+
+    private async Task RecordFailureAsync(RosterDb db, NotificationOutboxRow row, string error, bool permanent, DateTime? retryAt, CancellationToken ct)
+    {
+        var now = Now();
+        var attempts = row.Attempts + 1;
+        var giveUp = permanent || attempts >= options.MaxAttempts;
+        var lastError = error.Length > MaxErrorLength ? error[..MaxErrorLength] : error;
+        var next = Truncate(retryAt ?? now + Backoff(attempts));
+        try
+        {
+            var updated = giveUp
+                ? await Claimed(db, row).ExecuteUpdateAsync(s => s
+                    .SetProperty(r => r.Attempts, attempts)
+                    .SetProperty(r => r.LastError, lastError)
+                    .SetProperty(r => r.FailedAt, now), ct)
+                : await Claimed(db, row).ExecuteUpdateAsync(s => s
+                    .SetProperty(r => r.Attempts, attempts)
+                    .SetProperty(r => r.LastError, lastError)
+                    .SetProperty(r => r.NextAttemptAt, next), ct);
+            if (updated == 0)
+                log.LogWarning("Notification {RowId}: lost its claim before its outcome was recorded ({Error})", row.Id, lastError);
+            else if (giveUp)
+                log.LogError("Notification {RowId} ({Kind}) failed after {Attempts} attempt(s): {Error}", row.Id, row.Kind, attempts, lastError);
+            else
+                log.LogWarning("Notification {RowId} ({Kind}) attempt {Attempts} failed, next try at {NextAttemptAt:o}: {Error}",
+                    row.Id, row.Kind, attempts, next, lastError);
+        }
+        catch (Exception ex)
+        {
+            // The claim's lease runs out and the row comes due again: nothing is lost.
+            log.LogError(ex, "Notification {RowId}: could not record the outcome of attempt {Attempts}", row.Id, attempts);
+        }
+    }
+
+    /// <summary>Gives claimed rows back unsent (no attempt counted), due again at <paramref name="dueAt"/>.</summary>
+    private async Task ReleaseAsync(RosterDb db, IEnumerable<NotificationOutboxRow> rows, DateTime dueAt, CancellationToken ct)
+    {
+        foreach (var row in rows)
+        {
+            try
+            {
+                await Claimed(db, row).ExecuteUpdateAsync(s => s.SetProperty(r => r.NextAttemptAt, dueAt), ct);
+            }
+            catch (Exception ex)
+            {
+                log.LogWarning(ex, "Notification {RowId}: could not hand back its claim; it comes due when the lease ends", row.Id);
+            }
+        }
+    }
+
+    /// <summary>Exponential backoff with jitter: base × 2^(attempt−1), capped, then somewhere in its upper half.</summary>
+    public TimeSpan Backoff(int attempt)
+    {
+        var exponent = Math.Min(Math.Max(attempt - 1, 0), 30);
+        var seconds = Math.Min(options.BackoffBaseSeconds * Math.Pow(2, exponent), options.BackoffMaxSeconds);
+        return TimeSpan.FromSeconds(seconds * (0.5 + Random.Shared.NextDouble() * 0.5));
+    }
+}
