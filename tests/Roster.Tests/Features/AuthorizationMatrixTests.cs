@@ -129,6 +129,14 @@ public static class AuthorizationMatrix
             _ => Task.FromResult(new Call()),
             owner: LastOwner, admin: NoContent, member: NoContent, outsider: NotFound, platformAdmin: NotFound),
 
+        Row("list roles", "GET", $"{Org}/roles",
+            _ => Task.FromResult(new Call()),
+            owner: Ok, admin: Ok, member: Ok, outsider: NotFound, platformAdmin: Ok),
+
+        Row("a member's roles", "GET", $"{Org}/members/{{membershipId}}/roles",
+            c => Task.FromResult(new Call(c.Org.MemberMembershipId)),
+            owner: Ok, admin: Ok, member: Ok, outsider: NotFound, platformAdmin: Ok),
+
         Row("seats", "GET", $"{Org}/seats",
             _ => Task.FromResult(new Call()),
             owner: Ok, admin: Ok, member: Forbidden, outsider: NotFound, platformAdmin: Ok),

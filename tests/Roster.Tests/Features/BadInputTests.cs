@@ -203,6 +203,16 @@ public abstract class BadInputTests(RosterApp app)
         Add("unknown org", _ => $"{Org}/{Unknown}/leave", null, 404, "not_found");
         Add("org id is neither", _ => $"{Org}/not-an-org/leave", null, 404, "not_found");
 
+        Endpoint(Who.Member, "GET", "/api/organizations/{orgId}/roles");
+        Add("unknown org", _ => $"{Org}/{Unknown}/roles", null, 404, "not_found");
+        Add("org id is neither", _ => $"{Org}/not-an-org/roles", null, 404, "not_found");
+
+        Endpoint(Who.Member, "GET", "/api/organizations/{orgId}/members/{membershipId}/roles");
+        Add("membership id not a GUID", s => $"{Org}/{s.OrgId}/members/not-a-guid/roles", null, 404, "not_found");
+        Add("unknown membership", s => $"{Org}/{s.OrgId}/members/{Unknown}/roles", null, 404, "not_found");
+        Add("another org's membership", s => $"{Org}/{s.OrgId}/members/{s.ForeignMembershipId}/roles", null, 404, "not_found");
+        Add("unknown org", s => $"{Org}/{Unknown}/members/{s.Org.MemberMembershipId}/roles", null, 404, "not_found");
+
         Endpoint(Who.Owner, "GET", "/api/organizations/{orgId}/seats");
         Add("unknown org", _ => $"{Org}/{Unknown}/seats", null, 404, "not_found");
         Add("unknown WorkOS org", _ => $"{Org}/org_nobody/seats", null, 404, "not_found");
