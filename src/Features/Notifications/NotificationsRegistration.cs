@@ -28,14 +28,17 @@ public static class NotificationsRegistration
             http.Timeout = TimeSpan.FromMinutes(2);
         });
         services.AddScoped<SlackNotifier>();
+        services.AddScoped<IOutboxSender>(sp => sp.GetRequiredService<SlackNotifier>());
         services.AddSingleton<OutboxDispatcher>();
 
-        if (notifications.DispatcherEnabled && slack.HasToken)
+        // The outbox also carries Roster's writes to WorkOS, so the loop runs when either side is configured.
+        var workosConfigured = !string.IsNullOrWhiteSpace(configuration["WorkOS:ApiKey"]);
+        if (notifications.DispatcherEnabled && (slack.HasToken || workosConfigured))
             services.AddHostedService<OutboxBackgroundService>();
         else
             services.AddHostedService(sp => new NotificationsDisabledNotice(
                 sp.GetRequiredService<ILogger<NotificationsDisabledNotice>>(),
-                !slack.HasToken ? "Slack:BotToken is not set" : "Notifications:DispatcherEnabled is false"));
+                !notifications.DispatcherEnabled ? "Notifications:DispatcherEnabled is false" : "neither Slack:BotToken nor WorkOS:ApiKey is set"));
         return services;
     }
 }

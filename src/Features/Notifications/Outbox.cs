@@ -9,6 +9,26 @@ public static class NotificationKinds
     public const string SeatWarning = "seat_warning";
 }
 
+/// <summary>Delivers the outbox rows of some kinds (Slack notifications, WorkOS writes).</summary>
+public interface IOutboxSender
+{
+    IReadOnlyCollection<string> Kinds { get; }
+
+    /// <summary>False when what this sender talks to is not configured; its rows then wait, pending.</summary>
+    bool IsConfigured { get; }
+
+    /// <returns>Where the row went, for the log.</returns>
+    Task<string> SendAsync(NotificationOutboxRow row, CancellationToken ct);
+}
+
+/// <summary>A delivery that did not happen: transient ones are retried (at <see cref="RetryAfter"/> when given), permanent ones fail the row.</summary>
+public class OutboxSendException(string message, bool isTransient, TimeSpan? retryAfter = null, Exception? inner = null)
+    : Exception(message, inner)
+{
+    public bool IsTransient { get; } = isTransient;
+    public TimeSpan? RetryAfter { get; } = retryAfter;
+}
+
 /// <summary>Someone WorkOS added to an organization whose seats of that type were all taken.</summary>
 public sealed record MembershipRefusedNotification(
     Guid OrganizationId,

@@ -16,7 +16,6 @@ public sealed class OutboxDispatcher(
     IServiceScopeFactory scopes,
     StorageOptions storage,
     NotificationOptions options,
-    SlackOptions slack,
     TimeProvider clock,
     ILogger<OutboxDispatcher> log)
 {
@@ -25,14 +24,18 @@ public sealed class OutboxDispatcher(
     /// <summary>Claims and sends one batch of due rows; returns how many rows it claimed (0 = nothing was due).</summary>
     public async Task<int> DispatchDueAsync(CancellationToken ct)
     {
-        // Roster runs standalone without Slack: rows then simply stay pending.
-        if (!slack.HasToken) return 0;
-
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RosterDb>();
-        var notifier = scope.ServiceProvider.GetRequiredService<SlackNotifier>();
+        // Roster runs standalone without Slack or WorkOS: rows for what is not configured simply stay pending.
+        var all = scope.ServiceProvider.GetServices<IOutboxSender>().ToList();
+        var senders = all.Where(s => s.IsConfigured)
+            .SelectMany(s => s.Kinds.Select(kind => (kind, s)))
+            .ToDictionary(x => x.kind, x => x.s, StringComparer.Ordinal);
+        if (senders.Count == 0) return 0;
+        var known = all.SelectMany(s => s.Kinds).ToArray();
 
-        var claimed = await ClaimAsync(db, ct);
+        // Claimed: kinds a configured sender delivers, and kinds nobody knows (those fail at once, visibly).
+        var claimed = await ClaimAsync(db, senders.Keys.ToArray(), known, ct);
         var started = clock.GetTimestamp();
         for (var i = 0; i < claimed.Count; i++)
         {
@@ -44,25 +47,27 @@ public sealed class OutboxDispatcher(
                 break;
             }
 
-            SlackDelivery delivery;
+            string delivery;
             try
             {
-                delivery = await notifier.SendAsync(row, ct);
+                if (!senders.TryGetValue(row.Kind, out var sender))
+                    throw new UndeliverableNotificationException($"unreadable notification: unknown notification kind '{row.Kind}'");
+                delivery = await sender.SendAsync(row, ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 await ReleaseAsync(db, claimed.Skip(i), Now(), CancellationToken.None);
                 throw;
             }
-            catch (SlackApiException ex) when (ex is { IsTransient: true, RetryAfter: { } retryAfter })
+            catch (OutboxSendException ex) when (ex is { IsTransient: true, RetryAfter: { } retryAfter })
             {
-                // Rate limited: this row and the rest of the batch wait as long as Slack asked.
+                // Rate limited: this row and the rest of the batch wait as long as the service asked.
                 var retryAt = Now() + retryAfter;
                 await RecordFailureAsync(db, row, ex.Message, permanent: false, retryAt, CancellationToken.None);
                 await ReleaseAsync(db, claimed.Skip(i + 1), retryAt, CancellationToken.None);
                 break;
             }
-            catch (SlackApiException ex)
+            catch (OutboxSendException ex)
             {
                 await RecordFailureAsync(db, row, ex.Message, permanent: !ex.IsTransient, retryAt: null, CancellationToken.None);
                 continue;
@@ -82,13 +87,12 @@ public sealed class OutboxDispatcher(
             try
             {
                 await MarkSentAsync(db, row, CancellationToken.None);
-                log.LogInformation("Notification {RowId} ({Kind}) sent to Slack channel {Channel} ({Recipients} recipients)",
-                    row.Id, row.Kind, delivery.Channel, delivery.Recipients);
+                log.LogInformation("Outbox row {RowId} ({Kind}) delivered: {Delivery}", row.Id, row.Kind, delivery);
             }
             catch (Exception ex)
             {
                 // Slack has it but the outbox does not know: it comes due again when the lease ends (at least once).
-                log.LogError(ex, "Notification {RowId} was sent to Slack channel {Channel} but could not be marked sent", row.Id, delivery.Channel);
+                log.LogError(ex, "Outbox row {RowId} was delivered ({Delivery}) but could not be marked sent", row.Id, delivery);
             }
         }
         return claimed.Count;
@@ -99,8 +103,10 @@ public sealed class OutboxDispatcher(
     /// <summary>PostgreSQL keeps microseconds; times the claim compares must survive the round trip unchanged.</summary>
     private static DateTime Truncate(DateTime utc) => new(utc.Ticks - utc.Ticks % 10, DateTimeKind.Utc);
 
-    private async Task<List<NotificationOutboxRow>> ClaimAsync(RosterDb db, CancellationToken ct)
+    private async Task<List<NotificationOutboxRow>> ClaimAsync(RosterDb db, string[] kinds, string[] known, CancellationToken ct)
     {
+        var kindsJson = System.Text.Json.JsonSerializer.Serialize(kinds);
+        var knownJson = System.Text.Json.JsonSerializer.Serialize(known);
         // Not truncated: a row enqueued at this very tick is due (SQLite keeps all seven fractional digits).
         var now = clock.GetUtcNow().UtcDateTime;
         var leaseUntil = Truncate(now + options.Lease);
@@ -111,7 +117,7 @@ public sealed class OutboxDispatcher(
                 SET next_attempt_at = {leaseUntil}
                 FROM (
                     SELECT id FROM notification_outbox
-                    WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= {now}
+                    WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= {now} AND (kind = ANY({kinds}) OR NOT kind = ANY({known}))
                     ORDER BY next_attempt_at, id
                     LIMIT {batch}
                     FOR UPDATE SKIP LOCKED
@@ -126,6 +132,7 @@ public sealed class OutboxDispatcher(
                 WHERE id IN (
                     SELECT id FROM notification_outbox
                     WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= {now}
+                          AND (kind IN (SELECT value FROM json_each({kindsJson})) OR kind NOT IN (SELECT value FROM json_each({knownJson})))
                     ORDER BY next_attempt_at, id
                     LIMIT {batch}
                 )

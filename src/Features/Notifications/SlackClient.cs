@@ -14,12 +14,10 @@ namespace Roster.Features.Notifications;
 /// <see cref="RetryAfter"/> is what Slack asked for when it rate limited the call. The message never carries the token.
 /// </summary>
 public sealed class SlackApiException(string method, string error, bool isTransient, TimeSpan? retryAfter = null, Exception? inner = null)
-    : Exception($"{method}: {error}", inner)
+    : OutboxSendException($"{method}: {error}", isTransient, retryAfter, inner)
 {
     public string Method { get; } = method;
     public string Error { get; } = error;
-    public bool IsTransient { get; } = isTransient;
-    public TimeSpan? RetryAfter { get; } = retryAfter;
 
     /// <summary>
     /// The <c>ok:false</c> errors worth retrying: rate limiting and Slack's own trouble. Everything else

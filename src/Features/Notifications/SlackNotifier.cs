@@ -13,8 +13,18 @@ public sealed class UndeliverableNotificationException(string message, Exception
 /// Delivers one outbox row to Slack: a DM to the organization's only reachable owner/admin, a group DM to 2–8 of
 /// them (owners first), or the system-errors channel when none of them is on Slack.
 /// </summary>
-public sealed class SlackNotifier(RosterDb db, SlackClient slack, SlackOptions options, NotificationMessages messages)
+public sealed class SlackNotifier(RosterDb db, SlackClient slack, SlackOptions options, NotificationMessages messages) : IOutboxSender
 {
+    public IReadOnlyCollection<string> Kinds { get; } = [NotificationKinds.MembershipRefused, NotificationKinds.SeatWarning];
+
+    public bool IsConfigured => options.HasToken;
+
+    async Task<string> IOutboxSender.SendAsync(NotificationOutboxRow row, CancellationToken ct)
+    {
+        var delivery = await SendAsync(row, ct);
+        return $"Slack channel {delivery.Channel} ({delivery.Recipients} recipients)";
+    }
+
     /// <summary>conversations.open takes at most 8 users.</summary>
     public const int MaxGroupSize = 8;
 
