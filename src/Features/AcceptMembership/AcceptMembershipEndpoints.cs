@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Roster.Features.WebhookIngest;
+using Roster.Features.WorkOsSync;
 using Roster.Infrastructure.Auth;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Http;
@@ -36,7 +38,7 @@ public static class AcceptMembershipEndpoints
             .ToListAsync(ct));
 
     public static async Task<Results<Ok<MembershipView>, ProblemHttpResult>> Accept(
-        Guid membershipId, Caller caller, RosterDb db, TimeProvider clock, CancellationToken ct)
+        Guid membershipId, Caller caller, RosterDb db, WorkOsOptions workos, TimeProvider clock, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
@@ -50,6 +52,8 @@ public static class AcceptMembershipEndpoints
         var membership = await db.Memberships.AsNoTracking().SingleAsync(m => m.Id == membershipId, ct);
         Audit.Record(db, now, AuditActions.Accepted, membership, caller.UserId,
             oldRole: membership.Role, newRole: membership.Role, oldStatus: MembershipStatus.Pending, newStatus: MembershipStatus.Active);
+        var organization = await db.Organizations.AsNoTracking().SingleAsync(o => o.Id == membership.OrganizationId, ct);
+        OutboundWrites.MembershipActivated(db, workos, organization, membership, now);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         return TypedResults.Ok(await db.ViewAsync(membershipId, ct));

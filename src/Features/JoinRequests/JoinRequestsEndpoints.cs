@@ -3,6 +3,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Roster.Features.AddMember;
+using Roster.Features.WebhookIngest;
+using Roster.Features.WorkOsSync;
 using Roster.Infrastructure.Auth;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Http;
@@ -141,7 +143,7 @@ public static class JoinRequestsEndpoints
 
     public static async Task<Results<Ok<MembershipView>, ProblemHttpResult>> Approve(
         string orgId, Guid membershipId, [FromBody] ApproveRequest? request, Caller caller, RosterDb db, SeatLedger ledger,
-        SeatWarnings warnings, TimeProvider clock, CancellationToken ct)
+        SeatWarnings warnings, WorkOsOptions workos, TimeProvider clock, CancellationToken ct)
     {
         var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.OwnerOrAdmin, ct);
         if (problem is not null) return problem;
@@ -167,6 +169,9 @@ public static class JoinRequestsEndpoints
         if (approved == 0) return Problems.NotFound("No such join request in this organization.");
 
         pending.Source = MembershipSource.JoinRequest;
+        pending.Status = MembershipStatus.Active;
+        pending.SeatType = seatType;
+        OutboundWrites.MembershipActivated(db, workos, organization, pending, now);
         Audit.Record(db, now, AuditActions.Approved, pending, caller.UserId,
             oldRole: pending.Role, newRole: pending.Role, oldStatus: MembershipStatus.Pending, newStatus: MembershipStatus.Active);
         await db.SaveChangesAsync(ct);

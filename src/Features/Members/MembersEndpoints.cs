@@ -2,6 +2,8 @@ using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Roster.Features.AddMember;
+using Roster.Features.WebhookIngest;
+using Roster.Features.WorkOsSync;
 using Roster.Infrastructure.Auth;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Http;
@@ -100,7 +102,7 @@ public static class MembersEndpoints
 
     public static async Task<Results<Ok<MembershipView>, ProblemHttpResult>> UpdateMember(
         string orgId, Guid membershipId, UpdateMemberRequest request, Caller caller, RosterDb db, SeatLedger ledger,
-        SeatWarnings warnings, TimeProvider clock, CancellationToken ct)
+        SeatWarnings warnings, WorkOsOptions workos, TimeProvider clock, CancellationToken ct)
     {
         var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.OwnerOrAdmin, ct);
         if (problem is not null) return problem;
@@ -138,8 +140,11 @@ public static class MembersEndpoints
                 .SetProperty(m => m.SeatType, seatType)
                 .SetProperty(m => m.UpdatedAt, now), ct);
         if (role != membership.Role)
+        {
             Audit.Record(db, now, AuditActions.RoleChanged, membership, caller.UserId,
                 oldRole: membership.Role, newRole: role, oldStatus: membership.Status, newStatus: membership.Status);
+            OutboundWrites.RoleChanged(db, workos, organization, membership, now);
+        }
         if (seatType != membership.SeatType)
             Audit.Record(db, now, AuditActions.SeatTypeChanged, membership, caller.UserId,
                 oldRole: membership.Role, newRole: role, oldStatus: membership.Status, newStatus: membership.Status);
@@ -154,7 +159,8 @@ public static class MembersEndpoints
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> RemoveMember(
-        string orgId, Guid membershipId, Caller caller, RosterDb db, SeatLedger ledger, SeatWarnings warnings, TimeProvider clock, CancellationToken ct)
+        string orgId, Guid membershipId, Caller caller, RosterDb db, SeatLedger ledger, SeatWarnings warnings, WorkOsOptions workos,
+        TimeProvider clock, CancellationToken ct)
     {
         var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.OwnerOrAdmin, ct);
         if (problem is not null) return problem;
@@ -168,13 +174,16 @@ public static class MembersEndpoints
             return Problems.Forbidden("An admin may remove members only; ask an owner to remove an admin or owner.");
 
         if (await TombstoneAsync(db, membership, caller, AuditActions.Removed, clock, ct) is { } refused) return refused;
+        OutboundWrites.MembershipRemoved(db, workos, organization, membership, clock.GetUtcNow().UtcDateTime);
+        await db.SaveChangesAsync(ct);
         await warnings.EvaluateAsync(organization, membership.SeatType, ct);
         await tx.CommitAsync(ct);
         return TypedResults.NoContent();
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> Leave(
-        string orgId, Caller caller, RosterDb db, SeatLedger ledger, SeatWarnings warnings, TimeProvider clock, CancellationToken ct)
+        string orgId, Caller caller, RosterDb db, SeatLedger ledger, SeatWarnings warnings, WorkOsOptions workos, TimeProvider clock,
+        CancellationToken ct)
     {
         var organization = await OrgAccess.FindOrganizationAsync(db, orgId, ct);
         if (organization is null) return Problems.NotFound("No such organization is visible to you.");
@@ -187,6 +196,8 @@ public static class MembersEndpoints
         if (membership is null) return Problems.NotFound("You are not a member of this organization.");
 
         if (await TombstoneAsync(db, membership, caller, AuditActions.Left, clock, ct) is { } refused) return refused;
+        OutboundWrites.MembershipRemoved(db, workos, organization, membership, clock.GetUtcNow().UtcDateTime);
+        await db.SaveChangesAsync(ct);
         await warnings.EvaluateAsync(organization, membership.SeatType, ct);
         await tx.CommitAsync(ct);
         return TypedResults.NoContent();

@@ -21,8 +21,8 @@ public sealed class WorkOsOptions
     /// <summary>How long after a webhook its organization's Events API sync runs (later webhooks push it back).</summary>
     public int SyncDebounceSeconds { get; set; } = 5;
 
-    /// <summary>Minutes between full reconciliations of every organization; 0 (the default) turns it off.</summary>
-    public int ReconcileIntervalMinutes { get; set; }
+    /// <summary>Seconds between full reconciliations of every organization through the Events API; 0 (the default) turns it off.</summary>
+    public int ReconcileIntervalSeconds { get; set; }
 }
 
 public sealed record WebhookAnswer(string Outcome);

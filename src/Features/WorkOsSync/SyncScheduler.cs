@@ -55,7 +55,7 @@ public sealed class SyncWorker(SyncScheduler scheduler, IServiceScopeFactory sco
     {
         // Without a WorkOS API key Roster runs standalone: there is nothing to sync.
         if (!options.IsApiConfigured) return;
-        var nextReconcile = options.ReconcileIntervalMinutes > 0 ? clock.GetUtcNow().UtcDateTime : DateTime.MaxValue;
+        var nextReconcile = options.ReconcileIntervalSeconds > 0 ? clock.GetUtcNow().UtcDateTime : DateTime.MaxValue;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -70,7 +70,7 @@ public sealed class SyncWorker(SyncScheduler scheduler, IServiceScopeFactory sco
                 if (clock.GetUtcNow().UtcDateTime >= nextReconcile)
                 {
                     await sync.SyncAllAsync(null, stoppingToken);
-                    nextReconcile = clock.GetUtcNow().UtcDateTime.AddMinutes(options.ReconcileIntervalMinutes);
+                    nextReconcile = clock.GetUtcNow().UtcDateTime.AddSeconds(options.ReconcileIntervalSeconds);
                 }
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
@@ -98,6 +98,8 @@ public static class WorkOsSyncRegistration
         services.AddSingleton<SyncScheduler>();
         services.AddTransient<EventSync>();
         services.AddHostedService<SyncWorker>();
+        services.AddScoped<WorkOsOutboundSender>();
+        services.AddScoped<Notifications.IOutboxSender>(sp => sp.GetRequiredService<WorkOsOutboundSender>());
         return services;
     }
 }
