@@ -22,89 +22,77 @@ public static class RoleEvents
     public static async Task<EventOutcome> UpsertGlobalAsync(WebhookContext ctx, WorkOsEvent evt, CancellationToken ct)
     {
         var data = Validated(evt, organizationScoped: false);
-        var eventTime = WebhookContext.EventTime(data.UpdatedAt, evt, ctx.Now);
-        var role = await ctx.Db.GlobalRoles.FirstOrDefaultAsync(r => r.WorkosSlug == data.Slug, ct);
-        if (role is not null && Freshness.IsStale(role.WorkosUpdatedAt, role.WorkosLastEventId, eventTime, evt.Id))
-            return EventOutcome.Stale("A newer event for this role was already applied.");
-        if (role is null)
-        {
-            role = new GlobalRole { Id = Guid.CreateVersion7(), WorkosSlug = data.Slug!, Name = data.Name ?? data.Slug!, CreatedAt = ctx.Now };
-            ctx.Db.GlobalRoles.Add(role);
-        }
-        role.Name = data.Name ?? role.Name;
-        role.Description = data.Description ?? role.Description;
-        role.Permissions = JsonSerializer.Serialize(data.Permissions ?? []);
-        role.DeletedAt = null;
-        role.WorkosUpdatedAt = eventTime;
-        role.WorkosLastEventId = evt.Id;
-        role.UpdatedAt = ctx.Now;
-        return EventOutcome.Applied();
+        var role = await ctx.Db.GlobalRoles.FirstOrDefaultAsync(r => r.WorkosSlug == data.Slug, ct)
+                   ?? Added(ctx, new GlobalRole { WorkosSlug = data.Slug!, Name = data.Slug! });
+        return Apply(ctx, evt, data, role, deleted: false);
     }
 
     public static async Task<EventOutcome> DeleteGlobalAsync(WebhookContext ctx, WorkOsEvent evt, CancellationToken ct)
     {
         var data = Validated(evt, organizationScoped: false);
-        var eventTime = WebhookContext.EventTime(data.UpdatedAt, evt, ctx.Now);
-        var role = await ctx.Db.GlobalRoles.FirstOrDefaultAsync(r => r.WorkosSlug == data.Slug, ct);
-        if (role is not null && Freshness.IsStale(role.WorkosUpdatedAt, role.WorkosLastEventId, eventTime, evt.Id))
-            return EventOutcome.Stale("A newer event for this role was already applied.");
-        if (role is null)
-        {
-            role = new GlobalRole { Id = Guid.CreateVersion7(), WorkosSlug = data.Slug!, Name = data.Name ?? data.Slug!, CreatedAt = ctx.Now };
-            ctx.Db.GlobalRoles.Add(role);
-        }
-        role.DeletedAt ??= ctx.Now;
-        role.WorkosUpdatedAt = eventTime;
-        role.WorkosLastEventId = evt.Id;
-        role.UpdatedAt = ctx.Now;
-        await ctx.Db.SaveChangesAsync(ct);
-        await RoleAssignments.RemoveRoleAsync(ctx, RoleUrn.Global(role.Id), ct);
-        return EventOutcome.Applied();
+        var role = await ctx.Db.GlobalRoles.FirstOrDefaultAsync(r => r.WorkosSlug == data.Slug, ct)
+                   ?? Added(ctx, new GlobalRole { WorkosSlug = data.Slug!, Name = data.Slug! });
+        return await DeleteAsync(ctx, evt, data, role, ct);
     }
 
     public static async Task<EventOutcome> UpsertOrganizationAsync(WebhookContext ctx, WorkOsEvent evt, CancellationToken ct)
     {
         var data = Validated(evt, organizationScoped: true);
-        var eventTime = WebhookContext.EventTime(data.UpdatedAt, evt, ctx.Now);
+        return Apply(ctx, evt, data, await OrganizationRoleAsync(ctx, data, ct), deleted: false);
+    }
+
+    public static async Task<EventOutcome> DeleteOrganizationAsync(WebhookContext ctx, WorkOsEvent evt, CancellationToken ct)
+    {
+        var data = Validated(evt, organizationScoped: true);
+        return await DeleteAsync(ctx, evt, data, await OrganizationRoleAsync(ctx, data, ct), ct);
+    }
+
+    private static async Task<OrganizationRole> OrganizationRoleAsync(WebhookContext ctx, WorkOsRole data, CancellationToken ct)
+    {
         var organization = await ctx.EnsureOrganizationAsync(data.OrganizationId!, null, ct);
-        var role = await ctx.Db.OrganizationRoles.FirstOrDefaultAsync(r => r.OrganizationId == organization.Id && r.WorkosSlug == data.Slug, ct);
-        if (role is not null && Freshness.IsStale(role.WorkosUpdatedAt, role.WorkosLastEventId, eventTime, evt.Id))
+        return await ctx.Db.OrganizationRoles.FirstOrDefaultAsync(r => r.OrganizationId == organization.Id && r.WorkosSlug == data.Slug, ct)
+               ?? Added(ctx, new OrganizationRole { OrganizationId = organization.Id, WorkosSlug = data.Slug!, Name = data.Slug! });
+    }
+
+    private static async Task<EventOutcome> DeleteAsync(WebhookContext ctx, WorkOsEvent evt, WorkOsRole data, MirroredRole role, CancellationToken ct)
+    {
+        var outcome = Apply(ctx, evt, data, role, deleted: true);
+        if (outcome.Outcome != Infrastructure.Data.WebhookOutcomes.Applied) return outcome;
+        await ctx.Db.SaveChangesAsync(ct);
+        await RoleAssignments.RemoveRoleAsync(ctx, role.Urn, ct);
+        return outcome;
+    }
+
+    /// <summary>Newer state wins; a delete tombstones, and only a newer event brings the slug back (WorkOS re-created it).</summary>
+    private static EventOutcome Apply(WebhookContext ctx, WorkOsEvent evt, WorkOsRole data, MirroredRole role, bool deleted)
+    {
+        var eventTime = WebhookContext.EventTime(data.UpdatedAt, evt, ctx.Now);
+        if (Freshness.IsStale(role.WorkosUpdatedAt, role.WorkosLastEventId, eventTime, evt.Id))
             return EventOutcome.Stale("A newer event for this role was already applied.");
-        if (role is null)
+        if (deleted)
         {
-            role = new OrganizationRole { Id = Guid.CreateVersion7(), OrganizationId = organization.Id, WorkosSlug = data.Slug!, Name = data.Name ?? data.Slug!, CreatedAt = ctx.Now };
-            ctx.Db.OrganizationRoles.Add(role);
+            role.DeletedAt ??= ctx.Now;
         }
-        role.Name = data.Name ?? role.Name;
-        role.Description = data.Description;
-        role.Permissions = JsonSerializer.Serialize(data.Permissions ?? []);
-        role.DeletedAt = null;
+        else
+        {
+            role.Name = data.Name ?? role.Name;
+            role.Description = data.Description ?? role.Description;
+            role.Permissions = JsonSerializer.Serialize(data.Permissions ?? []);
+            role.DeletedAt = null;
+        }
         role.WorkosUpdatedAt = eventTime;
         role.WorkosLastEventId = evt.Id;
         role.UpdatedAt = ctx.Now;
         return EventOutcome.Applied();
     }
 
-    public static async Task<EventOutcome> DeleteOrganizationAsync(WebhookContext ctx, WorkOsEvent evt, CancellationToken ct)
+    private static T Added<T>(WebhookContext ctx, T role) where T : MirroredRole
     {
-        var data = Validated(evt, organizationScoped: true);
-        var eventTime = WebhookContext.EventTime(data.UpdatedAt, evt, ctx.Now);
-        var organization = await ctx.EnsureOrganizationAsync(data.OrganizationId!, null, ct);
-        var role = await ctx.Db.OrganizationRoles.FirstOrDefaultAsync(r => r.OrganizationId == organization.Id && r.WorkosSlug == data.Slug, ct);
-        if (role is not null && Freshness.IsStale(role.WorkosUpdatedAt, role.WorkosLastEventId, eventTime, evt.Id))
-            return EventOutcome.Stale("A newer event for this role was already applied.");
-        if (role is null)
-        {
-            role = new OrganizationRole { Id = Guid.CreateVersion7(), OrganizationId = organization.Id, WorkosSlug = data.Slug!, Name = data.Name ?? data.Slug!, CreatedAt = ctx.Now };
-            ctx.Db.OrganizationRoles.Add(role);
-        }
-        role.DeletedAt ??= ctx.Now;
-        role.WorkosUpdatedAt = eventTime;
-        role.WorkosLastEventId = evt.Id;
+        role.Id = Guid.CreateVersion7();
+        role.CreatedAt = ctx.Now;
         role.UpdatedAt = ctx.Now;
-        await ctx.Db.SaveChangesAsync(ct);
-        await RoleAssignments.RemoveRoleAsync(ctx, RoleUrn.Organization(role.Id), ct);
-        return EventOutcome.Applied();
+        ctx.Db.Add(role);
+        return role;
     }
 
     private static WorkOsRole Validated(WorkOsEvent evt, bool organizationScoped)

@@ -60,11 +60,8 @@ public static class RolesEndpoints
         return TypedResults.Ok(global.Select(View).Concat(own.Select(View)).OrderBy(r => r.Slug, StringComparer.Ordinal).ToList());
     }
 
-    private static RoleView View(GlobalRole r) =>
-        new(RoleUrn.Global(r.Id), r.Id, r.WorkosSlug, r.Name, r.Description, Permissions(r.Permissions), "environment");
-
-    private static RoleView View(OrganizationRole r) =>
-        new(RoleUrn.Organization(r.Id), r.Id, r.WorkosSlug, r.Name, r.Description, Permissions(r.Permissions), "organization");
+    private static RoleView View(MirroredRole r) =>
+        new(r.Urn, r.Id, r.WorkosSlug, r.Name, r.Description, Permissions(r.Permissions), r is GlobalRole ? "environment" : "organization");
 
     private static IReadOnlyList<string> Permissions(string json) => JsonSerializer.Deserialize<List<string>>(json) ?? [];
 }

@@ -181,8 +181,8 @@ public sealed class SeatWarningState
     public DateTime UpdatedAt { get; set; }
 }
 
-/// <summary>A WorkOS environment role (applies in every organization).</summary>
-public sealed class GlobalRole
+/// <summary>A role mirrored from WorkOS, keyed by slug; deleted ones are kept as tombstones.</summary>
+public abstract class MirroredRole
 {
     public Guid Id { get; set; }
     public required string WorkosSlug { get; set; }
@@ -194,22 +194,22 @@ public sealed class GlobalRole
     public DateTime? DeletedAt { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
+
+    public abstract string Urn { get; }
+}
+
+/// <summary>A WorkOS environment role (applies in every organization).</summary>
+public sealed class GlobalRole : MirroredRole
+{
+    public override string Urn => RoleUrn.Global(Id);
 }
 
 /// <summary>A WorkOS custom role of one organization.</summary>
-public sealed class OrganizationRole
+public sealed class OrganizationRole : MirroredRole
 {
-    public Guid Id { get; set; }
     public Guid OrganizationId { get; set; }
-    public required string WorkosSlug { get; set; }
-    public required string Name { get; set; }
-    public string? Description { get; set; }
-    public string Permissions { get; set; } = "[]";
-    public DateTime? WorkosUpdatedAt { get; set; }
-    public string? WorkosLastEventId { get; set; }
-    public DateTime? DeletedAt { get; set; }
-    public DateTime CreatedAt { get; set; }
-    public DateTime UpdatedAt { get; set; }
+
+    public override string Urn => RoleUrn.Organization(Id);
 }
 
 public sealed class OrganizationRoleAssignment

@@ -40,8 +40,8 @@ public sealed class RosterDb(DbContextOptions<RosterDb> options) : DbContext(opt
         model.Entity<WebhookEvent>().ToTable("webhook_events").HasKey(e => e.EventId);
         model.Entity<MembershipRefusal>().ToTable("membership_refusals");
         model.Entity<SeatWarningState>().ToTable("seat_warning_states").HasKey(s => new { s.OrganizationId, s.SeatType });
-        model.Entity<GlobalRole>().ToTable("global_roles");
-        model.Entity<OrganizationRole>().ToTable("organization_roles");
+        model.Entity<GlobalRole>().ToTable("global_roles").Ignore(r => r.Urn);
+        model.Entity<OrganizationRole>().ToTable("organization_roles").Ignore(r => r.Urn);
         model.Entity<OrganizationRole>().HasOne<Organization>().WithMany().HasForeignKey(r => r.OrganizationId);
         model.Entity<OrganizationRoleAssignment>().ToTable("organization_role_assignments");
         model.Entity<OrganizationRoleAssignment>().HasOne<Organization>().WithMany().HasForeignKey(a => a.OrganizationId);
