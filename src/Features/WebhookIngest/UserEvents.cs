@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Roster.Infrastructure.Data;
+using Roster.Infrastructure.Memberships;
 
 namespace Roster.Features.WebhookIngest;
 
@@ -44,7 +45,7 @@ public static class UserEvents
         user.WorkosLastEventId = evt.Id;
         user.UpdatedAt = ctx.Now;
         await ctx.Db.SaveChangesAsync(ct);
-        await LinkMembershipsAsync(ctx.Db, user, ct);
+        await MembershipLinking.LinkAsync(ctx.Db, user, ct);
         return EventOutcome.Applied();
     }
 
@@ -79,11 +80,4 @@ public static class UserEvents
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.DeletedAt, now).SetProperty(m => m.UpdatedAt, now), ct);
         return EventOutcome.Applied();
     }
-
-    /// <summary>Memberships mirrored before the user was known get the user, unless that would give them two live rows in one org.</summary>
-    internal static Task<int> LinkMembershipsAsync(RosterDb db, User user, CancellationToken ct) =>
-        db.Memberships
-            .Where(m => m.WorkosUserId == user.WorkosUserId && m.UserId == null)
-            .Where(m => m.DeletedAt != null || !db.Memberships.Any(o => o.OrganizationId == m.OrganizationId && o.UserId == user.Id && o.DeletedAt == null))
-            .ExecuteUpdateAsync(s => s.SetProperty(m => m.UserId, user.Id), ct);
 }

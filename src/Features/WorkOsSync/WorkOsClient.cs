@@ -97,6 +97,19 @@ public sealed class WorkOsClient
         return new WorkOsList<WorkOsMembership>(document.RootElement.GetProperty("data").Deserialize<List<WorkOsMembership>>(Json) ?? [], After(document));
     }
 
+    public async Task<WorkOsMembership?> GetMembershipAsync(string membershipId, CancellationToken ct)
+    {
+        try
+        {
+            using var document = await GetJsonAsync($"user_management/organization_memberships/{Uri.EscapeDataString(membershipId)}", ct);
+            return document.RootElement.Deserialize<WorkOsMembership>(Json);
+        }
+        catch (WorkOsApiException ex) when (ex.Status == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
     public async Task<WorkOsMembership> CreateMembershipAsync(string userId, string organizationId, string roleSlug, CancellationToken ct)
     {
         using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, "user_management/organization_memberships")

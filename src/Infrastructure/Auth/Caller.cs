@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Http;
+using Roster.Infrastructure.Memberships;
 
 namespace Roster.Infrastructure.Auth;
 
@@ -89,12 +90,7 @@ public sealed class LocalUserProvisioning(RequestDelegate next)
                 }
             }
 
-            if (linked)
-            {
-                await db.Memberships
-                    .Where(m => m.WorkosUserId == sub && m.UserId == null)
-                    .ExecuteUpdateAsync(s => s.SetProperty(m => m.UserId, user.Id), ct);
-            }
+            if (linked) await MembershipLinking.LinkAsync(db, user, ct);
             return user;
         }
     }

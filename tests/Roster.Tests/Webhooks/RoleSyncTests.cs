@@ -75,6 +75,22 @@ public abstract class RoleSyncTests(RosterApp app)
     }
 
     [Fact]
+    public async Task AssignmentsMadeBeforeTheUserWasKnownAreLinkedWhenTheySignIn()
+    {
+        var workosId = WorkOs.NewId("org");
+        await _workos.DeliverOk(WorkOs.Envelope("organization.created", WorkOs.Organization(workosId, "Acme")));
+        var newcomer = RosterApp.NewUser("newcomer");
+        await _workos.DeliverOk(WorkOs.Envelope("organization_membership.created", WorkOs.MembershipWithRoles(WorkOs.NewId("om"), newcomer.Sub, workosId, ["member", "org-editor"])));
+        Assert.All(await app.WithDbAsync(db => db.RoleAssignments.Where(a => a.WorkosUserId == newcomer.Sub).ToListAsync()), a => Assert.Null(a.UserId));
+
+        var userId = await _s.UserIdOf(newcomer);
+
+        var linked = await app.WithDbAsync(db => db.RoleAssignments.Where(a => a.WorkosUserId == newcomer.Sub).ToListAsync());
+        Assert.Equal(2, linked.Count);
+        Assert.All(linked, a => Assert.Equal(userId, a.UserId));
+    }
+
+    [Fact]
     public async Task LeavingOrLosingTheMembershipClearsTheAssignments()
     {
         var org = await OrgWithWorkOsMember("member", "org-editor");

@@ -189,6 +189,23 @@ public abstract class WebhookIngestTests(RosterApp app)
     }
 
     [Fact]
+    public async Task AResentInvitationExtendsItsReservationAndAnExpiredOneReleasesIt()
+    {
+        var org = await MirroredOrg(plan: "individual_academic");
+        var invitationId = WorkOs.NewId("invitation");
+        var email = $"{invitationId}@example.com";
+        await _workos.DeliverOk(WorkOs.Envelope("invitation.created", WorkOs.Invitation(invitationId, email, org.WorkosId, expiresAt: DateTime.UtcNow.AddDays(1))));
+        var later = DateTime.UtcNow.AddDays(7);
+
+        Assert.Equal("applied", await _workos.DeliverOk(WorkOs.Envelope("invitation.resent", WorkOs.Invitation(invitationId, email, org.WorkosId, expiresAt: later))));
+        var expires = await app.WithDbAsync(db => db.SeatReservations.Where(r => r.WorkosInvitationId == invitationId).Select(r => r.ExpiresAt).SingleAsync());
+        Assert.True(expires > DateTime.UtcNow.AddDays(6));
+
+        Assert.Equal("applied", await _workos.DeliverOk(WorkOs.Envelope("invitation.expired", WorkOs.Invitation(invitationId, email, org.WorkosId, "expired"))));
+        Assert.Equal("applied", await _workos.DeliverOk(WorkOs.Envelope("organization_membership.created", WorkOs.Membership(WorkOs.NewId("om"), WorkOs.NewId("user"), org.WorkosId))));
+    }
+
+    [Fact]
     public async Task AnOlderOrReplayedEventNeverOverwritesNewerState()
     {
         var org = await MirroredOrg();
