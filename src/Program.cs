@@ -18,7 +18,9 @@ using Roster.Migrations;
 
 var isCommand = RosterCommands.IsCommand(args);
 // Command arguments are not configuration; only the service's own switches (--urls, …) are.
-var builder = WebApplication.CreateBuilder(isCommand ? [] : args);
+// The content root is the app's own folder, so appsettings.json (the shipped plan catalog) is found wherever it is started from;
+// relative paths in configuration (the SQLite file, the dev key) stay relative to the working folder.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = isCommand ? [] : args, ContentRootPath = AppContext.BaseDirectory });
 
 builder.Services.AddRosterStorage(builder.Configuration);
 builder.Services.AddSingleton<MigrationRunner>();

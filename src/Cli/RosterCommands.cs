@@ -41,6 +41,11 @@ public static class RosterCommands
             await error.WriteLineAsync(ex.Message);
             return 1;
         }
+        catch (Exception ex) when (DbErrors.IsUnavailable(ex))
+        {
+            await error.WriteLineAsync($"The database is unavailable: {ex.Message}");
+            return 1;
+        }
     }
 
     private static int Print(TextWriter writer, string text, int code)

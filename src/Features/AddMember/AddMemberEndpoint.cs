@@ -68,6 +68,7 @@ public static class AddMemberEndpoint
         await ledger.LockAsync(organization.Id, ct);
 
         if (await ExistingMembershipConflictAsync(db, organization.Id, user.Id, ct) is { } conflict) return conflict;
+        await InactiveMemberships.RetireAsync(db, organization.Id, user.Id, now, ct);
 
         var usage = await ledger.UsageAsync(organization.Id, organization.Plan, seatType, ct);
         if (!usage.HasRoom) return SeatLimitReached(usage);
@@ -124,10 +125,10 @@ public static class AddMemberEndpoint
             .FirstOrDefaultAsync(ct);
         return existing switch
         {
-            null => null,
             MembershipStatus.Pending => Problems.Conflict(ErrorCodes.PendingMembershipExists,
                 "This user already has a pending membership in this organization."),
-            _ => Problems.Conflict(ErrorCodes.AlreadyMember, "This user is already a member of this organization."),
+            MembershipStatus.Active => Problems.Conflict(ErrorCodes.AlreadyMember, "This user is already a member of this organization."),
+            _ => null, // none, or inactive in WorkOS: not a member
         };
     }
 }

@@ -91,13 +91,17 @@ public static class JoinRequestsEndpoints
         };
         db.Memberships.Add(membership);
         Audit.Record(db, now, AuditActions.Requested, membership, caller.UserId, newRole: Roles.Member, newStatus: MembershipStatus.Pending);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
         try
         {
+            await InactiveMemberships.RetireAsync(db, organization.Id, caller.UserId, now, ct);
             await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
         }
         catch (DbUpdateException ex) when (ex.IsUniqueViolation())
         {
             // A concurrent request won the race; the unique indexes are the backstop, this names what they saw.
+            await tx.RollbackAsync(ct);
             db.ChangeTracker.Clear();
             return await JoinConflictAsync(db, organization.Id, caller.UserId, ct)
                    ?? Problems.Conflict(ErrorCodes.JoinRequestPending, "You already have a pending join request.");
@@ -111,9 +115,9 @@ public static class JoinRequestsEndpoints
             .Where(m => m.OrganizationId == organizationId && m.UserId == userId && m.DeletedAt == null)
             .Select(m => new { m.Status, m.Source })
             .FirstOrDefaultAsync(ct);
-        if (here is not null)
+        if (here is not null && here.Status != MembershipStatus.Inactive)
         {
-            return here.Status != MembershipStatus.Pending
+            return here.Status == MembershipStatus.Active
                 ? Problems.Conflict(ErrorCodes.AlreadyMember, "You are already a member of this organization.")
                 : here.Source == MembershipSource.OwnerAdd
                     ? Problems.Conflict(ErrorCodes.InvitationPending, "You have a pending invitation to this organization; accept it instead.")

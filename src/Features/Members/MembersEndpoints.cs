@@ -85,10 +85,10 @@ public static class MembersEndpoints
     public static async Task<Results<Ok<SearchHit>, ProblemHttpResult>> SearchByEmail(
         string orgId, string? email, Caller caller, RosterDb db, CancellationToken ct)
     {
-        if (string.IsNullOrWhiteSpace(email) || email.Length > 320 || !email.Contains('@'))
-            return Problems.Validation("email", "Give the exact email address to look up.");
         var (_, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.OwnerOrAdmin, ct);
         if (problem is not null) return problem;
+        if (string.IsNullOrWhiteSpace(email) || email.Length > 320)
+            return Problems.Validation("email", "Give the exact email address to look up.");
 
         var normalized = User.NormalizeEmail(email);
         var hit = await db.Users.AsNoTracking()
@@ -134,10 +134,13 @@ public static class MembersEndpoints
         }
 
         // Status is deliberately absent: no role or seat change can activate a pending invitation.
+        // A role set here is newer than any WorkOS event still in flight: stamping the row makes those stale.
+        var workosUpdatedAt = role != membership.Role ? now : membership.WorkosUpdatedAt;
         await db.Memberships.Where(m => m.Id == membership.Id && m.DeletedAt == null)
             .ExecuteUpdateAsync(s => s
                 .SetProperty(m => m.Role, role)
                 .SetProperty(m => m.SeatType, seatType)
+                .SetProperty(m => m.WorkosUpdatedAt, workosUpdatedAt)
                 .SetProperty(m => m.UpdatedAt, now), ct);
         if (role != membership.Role)
         {

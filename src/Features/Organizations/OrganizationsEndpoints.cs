@@ -27,7 +27,8 @@ public sealed class CreateOrganizationValidator : AbstractValidator<CreateOrgani
     public CreateOrganizationValidator()
     {
         RuleFor(r => r.Name).NotEmpty().MaximumLength(200)
-            .Must(n => n is null || n.Trim().Length > 0).WithMessage("'Name' must not be blank.");
+            .Must(n => n is null || n.Trim().Length > 0).WithMessage("'Name' must not be blank.")
+            .Must(n => n is null || !n.Any(char.IsControl)).WithMessage("'Name' must not contain control characters.");
     }
 }
 

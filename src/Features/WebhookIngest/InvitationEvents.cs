@@ -32,6 +32,11 @@ public static class InvitationEvents
         var organization = await ctx.EnsureOrganizationAsync(data.OrganizationId, null, ct);
         if (organization.DeletedAt is not null) return EventOutcome.Ignored("The organization is deleted.");
         await ctx.Ledger.LockAsync(organization.Id, ct);
+        var invitee = User.NormalizeEmail(data.Email!);
+        var holdsSeat = await ctx.Db.Memberships.AnyAsync(m => m.OrganizationId == organization.Id && m.DeletedAt == null
+            && (m.Status == MembershipStatus.Active || (m.Status == MembershipStatus.Pending && m.Source == MembershipSource.OwnerAdd))
+            && ctx.Db.Users.Any(u => u.Id == m.UserId && u.Email == invitee), ct);
+        if (holdsSeat) return EventOutcome.Ignored("The invitee already holds a seat in this organization.");
         var seatType = ctx.Seats.WebhookSeatType;
         var usage = await ctx.Ledger.UsageAsync(organization.Id, organization.Plan, seatType, ct);
         if (!usage.HasRoom)

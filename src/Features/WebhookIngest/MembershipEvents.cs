@@ -27,6 +27,10 @@ public static class MembershipEvents
             if (Freshness.IsStale(row.WorkosUpdatedAt, row.WorkosLastEventId, eventTime, evt.Id))
                 return EventOutcome.Stale("A newer event for this membership was already applied.");
         }
+        else if (await SupersededAsync(ctx, organization.Id, data, user, eventTime, ct) is { } outcome)
+        {
+            return outcome;
+        }
 
         return data.Status == MembershipStatus.Active
             ? await ActivateAsync(ctx, evt, data, organization, user, row, eventTime, ct)
@@ -73,15 +77,20 @@ public static class MembershipEvents
         {
             row.Role = data.RoleSlug;
             Stamp(row, data, evt, eventTime, ctx.Now);
-            await ConsumeOutboundReservationAsync(ctx, organization.Id, data.UserId!, ct);
+            await ConsumeReservationsAsync(ctx, organization.Id, data.UserId!, user?.Email, ct);
             await RoleAssignments.MatchAsync(ctx, organization, data.UserId!, row.UserId, data.RoleSlugs, eventTime, evt.Id, ct);
             return EventOutcome.Applied();
         }
         if (row is { Status: MembershipStatus.Pending, Source: MembershipSource.OwnerAdd })
+        {
+            // The owner_add already holds this person's seat; a staged one for them would count it twice.
+            await ConsumeReservationsAsync(ctx, organization.Id, data.UserId!, user?.Email, ct);
             return EventOutcome.Ignored("A pending owner_add becomes active only when the invitee accepts it in Roster.");
+        }
 
         // A new seat is taken here: either one staged beforehand, or one that must fit the plan now.
-        var reservation = await MatchReservationAsync(ctx, organization.Id, data.UserId!, user?.Email, ct);
+        var email = user?.Email ?? await ctx.EmailOfUnknownUserAsync(organization.Id, data.UserId!, ct);
+        var reservation = await MatchReservationAsync(ctx, organization.Id, data.UserId!, email, ct);
         string seatType, source;
         if (reservation is not null)
         {
@@ -107,7 +116,7 @@ public static class MembershipEvents
             // An inactive mirror coming back, or a pending join request overtaken by an add made in WorkOS.
             row.Status = MembershipStatus.Active;
             row.SeatType = seatType;
-            row.Source = row.Source == MembershipSource.JoinRequest ? row.Source : source;
+            row.Source ??= source; // where it came from is kept (DESIGN §4)
         }
         row.Role = data.RoleSlug;
         Stamp(row, data, evt, eventTime, ctx.Now);
@@ -167,6 +176,26 @@ public static class MembershipEvents
         return EventOutcome.Refused($"seat_limit_reached: {usage.SeatType} {usage.Used}/{usage.Limit}");
     }
 
+    /// <summary>
+    /// The person was removed in WorkOS and added again (a new om_ id) but the old membership's deletion has not arrived:
+    /// the newer membership replaces the old row (tombstoned now) rather than colliding with it. An older one is stale.
+    /// </summary>
+    private static async Task<EventOutcome?> SupersededAsync(WebhookContext ctx, Guid organizationId, WorkOsMembership data, User? user,
+        DateTime eventTime, CancellationToken ct)
+    {
+        var userId = user?.Id;
+        var previous = await ctx.Db.Memberships.FirstOrDefaultAsync(m => m.OrganizationId == organizationId && m.DeletedAt == null
+            && m.WorkosMembershipId != null && m.WorkosMembershipId != data.Id
+            && ((userId != null && m.UserId == userId) || m.WorkosUserId == data.UserId), ct);
+        if (previous is null) return null;
+        if (previous.WorkosUpdatedAt is { } seen && eventTime <= seen)
+            return EventOutcome.Stale("A newer WorkOS membership of this person was already applied.");
+        previous.DeletedAt = ctx.Now;
+        previous.UpdatedAt = ctx.Now;
+        await ctx.Db.SaveChangesAsync(ct);
+        return null;
+    }
+
     /// <summary>The row this WorkOS membership is: by its om_ id (tombstones included), else the live row of the same person.</summary>
     private static async Task<Membership?> FindAsync(RosterDb db, Guid organizationId, WorkOsMembership data, User? user, CancellationToken ct)
     {
@@ -179,14 +208,15 @@ public static class MembershipEvents
     }
 
     /// <summary>
-    /// Roster's own outbound create leaves a marker reservation so the webhook that echoes it is recognised; the local
-    /// active row already holds the seat, so the marker is simply used up here.
+    /// The person already holds a seat through a local row (Roster's own outbound create, or a pending owner_add), so any
+    /// reservation staged for them — the outbound echo marker, an invitation — is used up rather than counted twice.
     /// </summary>
-    private static async Task ConsumeOutboundReservationAsync(WebhookContext ctx, Guid organizationId, string workosUserId, CancellationToken ct)
+    private static async Task ConsumeReservationsAsync(WebhookContext ctx, Guid organizationId, string workosUserId, string? email, CancellationToken ct)
     {
         var now = ctx.Now;
         await ctx.Db.SeatReservations
-            .Where(r => r.OrganizationId == organizationId && r.Source == SeatReservationSources.Outbound && r.WorkosUserId == workosUserId && r.ExpiresAt > now)
+            .Where(r => r.OrganizationId == organizationId && r.ExpiresAt > now
+                        && (r.WorkosUserId == workosUserId || (email != null && r.Email == email)))
             .ExecuteUpdateAsync(s => s.SetProperty(r => r.ExpiresAt, now), ct);
     }
 

@@ -14,7 +14,8 @@ public sealed record EventOutcome(string Outcome, string? Detail = null)
 
 /// <summary>What every event handler works with, inside the event's one transaction.</summary>
 public sealed class WebhookContext(
-    RosterDb db, SeatLedger ledger, SeatWarnings warnings, SeatOptions seats, TimeProvider clock, ILogger<WebhookContext> logger)
+    RosterDb db, SeatLedger ledger, SeatWarnings warnings, SeatOptions seats, WorkOsOptions workos, IServiceProvider services,
+    TimeProvider clock, ILogger<WebhookContext> logger)
 {
     public RosterDb Db { get; } = db;
     public SeatLedger Ledger { get; } = ledger;
@@ -42,6 +43,22 @@ public sealed class WebhookContext(
         Db.Organizations.Add(organization);
         await Db.SaveChangesAsync(ct);
         return organization;
+    }
+
+    /// <summary>
+    /// A membership event names only the WorkOS user. When that user is not known locally yet but the organization holds
+    /// an invitation reservation known only by email, the email is asked of WorkOS (with an API key), so the staged seat
+    /// is not missed just because user.created has not arrived. Without an API key, or with no such reservation: null.
+    /// </summary>
+    public async Task<string?> EmailOfUnknownUserAsync(Guid organizationId, string workosUserId, CancellationToken ct)
+    {
+        if (!workos.IsApiConfigured) return null;
+        var now = Now;
+        var emailOnly = await Db.SeatReservations.AnyAsync(r => r.OrganizationId == organizationId && r.ExpiresAt > now
+            && r.WorkosUserId == null && r.Email != null && r.Source == SeatReservationSources.Invitation, ct);
+        if (!emailOnly) return null;
+        var user = await services.GetRequiredService<WorkOsSync.WorkOsClient>().GetUserAsync(workosUserId, ct);
+        return user?.Email is { } email ? User.NormalizeEmail(email) : null;
     }
 
     public static DateTime EventTime(DateTime? dataUpdatedAt, WorkOsEvent evt, DateTime now) =>

@@ -38,6 +38,24 @@ public sealed class WebhookProcessor(RosterDb db, WebhookContext context)
 
     public static bool Handles(string eventType) => Handlers.ContainsKey(eventType);
 
+    /// <summary>
+    /// Records an event that cannot be applied (its data is malformed) as ignored, so a replay through the Events API
+    /// moves past it instead of stopping there for good.
+    /// </summary>
+    public async Task RecordUnprocessableAsync(WorkOsEvent evt, string payload, string detail, CancellationToken ct,
+        Func<RosterDb, CancellationToken, Task>? alsoInTransaction = null)
+    {
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        if (!await db.WebhookEvents.AnyAsync(e => e.EventId == evt.Id, ct))
+            db.WebhookEvents.Add(new WebhookEvent
+            {
+                EventId = evt.Id, Type = evt.Event, ReceivedAt = context.Now, Outcome = WebhookOutcomes.Ignored, Detail = detail, Payload = payload,
+            });
+        await db.SaveChangesAsync(ct);
+        if (alsoInTransaction is not null) await alsoInTransaction(db, ct);
+        await tx.CommitAsync(ct);
+    }
+
     /// <param name="alsoInTransaction">More work that must commit with the event (the Events API sync advances its cursor here).</param>
     /// <returns>The outcome: applied, refused, stale, ignored, or duplicate for an event already recorded.</returns>
     public async Task<string> ProcessAsync(WorkOsEvent evt, string payload, CancellationToken ct,

@@ -84,6 +84,12 @@ public static class WorkOsWebhookEndpoint
         {
             return Problems.Validation("data", ex.Message);
         }
+        catch (Exception ex) when (ex is WorkOsSync.WorkOsApiException or HttpRequestException)
+        {
+            // Applying this event needed WorkOS itself (see WebhookContext.EmailOfUnknownUserAsync); WorkOS will retry.
+            logger.LogWarning("WorkOS event {EventId} not applied: WorkOS could not be asked ({Error})", evt.Id, ex.Message);
+            return Problems.Of(StatusCodes.Status503ServiceUnavailable, ErrorCodes.UpstreamUnavailable, "WorkOS is unavailable; try again shortly.");
+        }
     }
 
     private static ProblemHttpResult TooLarge() =>

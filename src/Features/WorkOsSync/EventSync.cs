@@ -24,7 +24,7 @@ public sealed class EventSync(IServiceScopeFactory scopes, WorkOsClient workos, 
         "organization.created", "organization.updated", "organization.deleted",
         "organization_membership.created", "organization_membership.updated", "organization_membership.deleted",
         "organization_role.created", "organization_role.updated", "organization_role.deleted",
-        "invitation.created", "invitation.accepted", "invitation.revoked", "invitation.resent",
+        "invitation.created", "invitation.accepted", "invitation.revoked", "invitation.resent", "invitation.expired",
     ];
 
     public static readonly string[] EnvironmentEventTypes = ["role.created", "role.updated", "role.deleted"];
@@ -55,7 +55,19 @@ public sealed class EventSync(IServiceScopeFactory scopes, WorkOsClient workos, 
                 {
                     using var scope = scopes.CreateScope();
                     var processor = scope.ServiceProvider.GetRequiredService<WebhookProcessor>();
-                    var outcome = await processor.ProcessAsync(evt, raw, ct, (db, token) => AdvanceAsync(db, workosOrganizationId, evt.Id, token));
+                    string outcome;
+                    try
+                    {
+                        outcome = await processor.ProcessAsync(evt, raw, ct, (db, token) => AdvanceAsync(db, workosOrganizationId, evt.Id, token));
+                    }
+                    catch (MalformedEventException ex)
+                    {
+                        logger.LogWarning("Event {EventId} from the Events API is malformed and was skipped: {Error}", evt.Id, ex.Message);
+                        using var recordScope = scopes.CreateScope();
+                        await recordScope.ServiceProvider.GetRequiredService<WebhookProcessor>().RecordUnprocessableAsync(evt, raw, $"malformed: {ex.Message}", ct,
+                            (db, token) => AdvanceAsync(db, workosOrganizationId, evt.Id, token));
+                        outcome = WebhookOutcomes.Ignored;
+                    }
                     if (outcome == WebhookOutcomes.Duplicate)
                     {
                         duplicates++;

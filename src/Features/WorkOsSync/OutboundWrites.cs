@@ -112,8 +112,13 @@ public sealed class WorkOsOutboundSender(RosterDb db, WorkOsClient workos, WorkO
             workosMembershipId = await FindInWorkOsAsync(write, ct)
                 ?? throw new OutboxSendException($"WorkOS says the membership exists but does not list it: {ex.Message}", isTransient: true, inner: ex);
         }
+        // WorkOS may hand back a membership a removed (tombstoned) row of this person still names: the live row takes it over.
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await db.Memberships.Where(m => m.WorkosMembershipId == workosMembershipId && m.DeletedAt != null)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.WorkosMembershipId, (string?)null), ct);
         await db.Memberships.Where(m => m.Id == membership.Id && m.WorkosMembershipId == null)
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.WorkosMembershipId, workosMembershipId), ct);
+        await tx.CommitAsync(ct);
         return $"created WorkOS membership {workosMembershipId}";
     }
 

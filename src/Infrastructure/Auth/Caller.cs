@@ -39,11 +39,12 @@ public sealed class LocalUserProvisioning(RequestDelegate next)
             var name = claims.FindFirstValue("name");
             var isAdmin = claims.FindAll("permissions").Any(c => c.Value == AuthOptions.PlatformAdminPermission);
 
-            var user = await ProvisionAsync(db, clock, sub, User.NormalizeEmail(email), verified, name, http.RequestAborted);
+            var (user, refusal) = await ProvisionAsync(db, clock, sub, User.NormalizeEmail(email), verified, name, http.RequestAborted);
             if (user is null)
             {
-                await Reject(http, StatusCodes.Status403Forbidden, ErrorCodes.Forbidden,
-                    "This email address belongs to another account.");
+                await (refusal == Refusal.Deleted
+                    ? Reject(http, StatusCodes.Status401Unauthorized, ErrorCodes.Unauthorized, "This account was deleted.")
+                    : Reject(http, StatusCodes.Status403Forbidden, ErrorCodes.Forbidden, "This email address belongs to another account."));
                 return;
             }
             Caller.Attach(http, new Caller(user.Id, sub, user.Email, user.Name, verified, isAdmin));
@@ -51,17 +52,26 @@ public sealed class LocalUserProvisioning(RequestDelegate next)
         await next(http);
     }
 
-    private static async Task<User?> ProvisionAsync(RosterDb db, TimeProvider clock, string sub, string email, bool verified, string? name, CancellationToken ct)
+    private enum Refusal
+    {
+        None,
+        Deleted,
+        EmailTaken,
+    }
+
+    private static async Task<(User? User, Refusal Refusal)> ProvisionAsync(RosterDb db, TimeProvider clock, string sub, string email, bool verified,
+        string? name, CancellationToken ct)
     {
         for (var attempt = 0; ; attempt++)
         {
             var now = clock.GetUtcNow().UtcDateTime;
             var user = await db.Users.FirstOrDefaultAsync(u => u.WorkosUserId == sub, ct);
+            if (user is { DeletedAt: not null }) return (null, Refusal.Deleted);
             var linked = false;
             if (user is null)
             {
-                user = await db.Users.FirstOrDefaultAsync(u => u.Email == email, ct);
-                if (user is { WorkosUserId: not null }) return null;
+                user = await db.Users.FirstOrDefaultAsync(u => u.Email == email && u.DeletedAt == null, ct);
+                if (user is { WorkosUserId: not null }) return (null, Refusal.EmailTaken);
                 if (user is null)
                 {
                     user = new User { Id = Guid.CreateVersion7(), Email = email, CreatedAt = now };
@@ -71,27 +81,28 @@ public sealed class LocalUserProvisioning(RequestDelegate next)
                 linked = true;
             }
 
-            if (linked || user.Email != email || user.EmailVerified != verified || (name is not null && user.Name != name))
+            if (!linked && user.Email == email && user.EmailVerified == verified && (name is null || user.Name == name)) return (user, Refusal.None);
+            if (user.Email != email && await db.Users.AnyAsync(u => u.Email == email && u.Id != user.Id && u.DeletedAt == null, ct))
+                return (null, Refusal.EmailTaken);
+            user.Email = email;
+            user.EmailVerified = verified;
+            user.Name = name ?? user.Name;
+            user.UpdatedAt = now;
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            try
             {
-                if (user.Email != email && await db.Users.AnyAsync(u => u.Email == email && u.Id != user.Id, ct)) return null;
-                user.Email = email;
-                user.EmailVerified = verified;
-                user.Name = name ?? user.Name;
-                user.UpdatedAt = now;
-                try
-                {
-                    await db.SaveChangesAsync(ct);
-                }
-                catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex) && attempt == 0)
-                {
-                    // Two first requests of the same person raced; the other one created the row.
-                    db.ChangeTracker.Clear();
-                    continue;
-                }
+                await db.SaveChangesAsync(ct);
+                // Memberships WorkOS told us about before this person first signed in become theirs, in the same commit.
+                if (linked) await MembershipLinking.LinkAsync(db, user, ct);
+                await tx.CommitAsync(ct);
+                return (user, Refusal.None);
             }
-
-            if (linked) await MembershipLinking.LinkAsync(db, user, ct);
-            return user;
+            catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex) && attempt == 0)
+            {
+                // Two first requests of the same person raced; the other one created the row.
+                await tx.RollbackAsync(ct);
+                db.ChangeTracker.Clear();
+            }
         }
     }
 

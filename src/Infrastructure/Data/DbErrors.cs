@@ -45,4 +45,12 @@ public static class DbErrors
     }
 
     public static bool IsUniqueViolation(this DbUpdateException ex) => IsUniqueViolation((Exception)ex);
+
+    /// <summary>PostgreSQL refused a value itself (class 22, data exception: a NUL in text, an invalid byte sequence): the caller's input.</summary>
+    public static bool IsUnstorableValue(Exception ex)
+    {
+        for (var e = ex; e is not null; e = e.InnerException)
+            if (e is PostgresException pg) return pg.SqlState.StartsWith("22", StringComparison.Ordinal);
+        return false;
+    }
 }

@@ -14,7 +14,7 @@ public enum StorageProvider
 public sealed class StorageOptions
 {
     public StorageProvider Provider { get; set; } = StorageProvider.Sqlite;
-    public string ConnectionString { get; set; } = "Data Source=roster.db";
+    public string ConnectionString { get; set; } = "Data Source=.roster/roster.db";
 
     /// <summary>Apply pending migrations when the service starts (the default for local use).</summary>
     public bool MigrateOnStartup { get; set; } = true;

@@ -36,6 +36,8 @@ public sealed class RosterExceptionHandler(IProblemDetailsService problems, ILog
                 (415, ErrorCodes.UnsupportedMediaType, "Send the body as application/json.", null),
             BadHttpRequestException bad =>
                 (400, ErrorCodes.ValidationFailed, "The request is malformed.", RequestProblem(bad)),
+            _ when DbErrors.IsUnstorableValue(exception) =>
+                (400, ErrorCodes.ValidationFailed, "The request is invalid.", "The request contains characters or values that cannot be stored (e.g. a NUL character)."),
             _ when DbErrors.IsUnavailable(exception) =>
                 (503, ErrorCodes.StorageUnavailable, "Storage is unavailable; try again shortly.", null),
             _ => (500, ErrorCodes.InternalError, "An unexpected error occurred.", null),

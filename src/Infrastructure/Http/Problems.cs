@@ -71,5 +71,6 @@ public static class ErrorCodes
     public const string UnsupportedMediaType = "unsupported_media_type";
     public const string RateLimited = "rate_limited";
     public const string StorageUnavailable = "storage_unavailable";
+    public const string UpstreamUnavailable = "upstream_unavailable";
     public const string InternalError = "internal_error";
 }

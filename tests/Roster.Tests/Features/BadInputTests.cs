@@ -172,7 +172,7 @@ public abstract class BadInputTests(RosterApp app)
         Endpoint(Who.Owner, "GET", "/api/organizations/{orgId}/members/search");
         Add("no email", s => $"{Org}/{s.OrgId}/members/search", null, 400, "validation_failed", "email");
         Add("empty email", s => $"{Org}/{s.OrgId}/members/search?email=", null, 400, "validation_failed", "email");
-        Add("not an email", s => $"{Org}/{s.OrgId}/members/search?email=someone", null, 400, "validation_failed", "email");
+        Add("not an email (matches nobody)", s => $"{Org}/{s.OrgId}/members/search?email=someone", null, 404, "user_not_found");
         Add("email too long", s => $"{Org}/{s.OrgId}/members/search?email={new string('e', 320)}%40x.io", null, 400, "validation_failed", "email");
         Add("unknown email", s => $"{Org}/{s.OrgId}/members/search?email=nobody%40example.com", null, 404, "user_not_found");
         Add("unknown org", _ => $"{Org}/{Unknown}/members/search?email=a%40example.com", null, 404, "not_found");

@@ -159,6 +159,24 @@ public abstract class EventSyncTests(WorkOsSyncApp app)
     }
 
     [Fact]
+    public async Task AStagedInvitationIsHonouredForAUserRosterHasNotHeardOfYet()
+    {
+        var (org, created) = Fake.CreateOrganization("Staged Co");
+        (await _webhooks.Deliver(created)).EnsureSuccessStatusCode();
+        var orgId = await app.WithDbAsync(db => db.Organizations.Where(o => o.WorkosOrganizationId == org).Select(o => o.Id).SingleAsync());
+        await new Scenario(app).SetPlan(orgId, "individual_academic"); // one community_only seat
+        var email = $"invitee.{Guid.NewGuid():N}@example.com";
+        var (user, _) = Fake.CreateUser(email); // its user.created webhook never arrives
+        Assert.Equal("applied", await _webhooks.DeliverOk(WorkOs.Envelope("invitation.created", WorkOs.Invitation(WorkOs.NewId("invitation"), email, org))));
+
+        var (om, added) = Fake.AddMembership(user, org, ["member"]);
+
+        Assert.Equal("applied", await _webhooks.DeliverOk(added));
+        var row = await app.WithDbAsync(db => db.Memberships.SingleAsync(m => m.WorkosMembershipId == om));
+        Assert.Equal(("active", "invitation"), (row.Status, row.Source));
+    }
+
+    [Fact]
     public async Task AUserSyncReadsTheUserFromWorkOsAndAppliesItOnce()
     {
         var (user, _) = Fake.CreateUser($"u.{Guid.NewGuid():N}@example.com", "Ursula", "Sync");
