@@ -2,6 +2,8 @@
 # Runs the whole test suite against SQLite and a throwaway PostgreSQL that this script provisions:
 # installs Debian's postgresql if it is missing, initdb's a private cluster in a temp folder, starts it on a
 # free loopback port, runs `dotnet test`, and removes the cluster afterwards. Any failure stops the run.
+# It also tells the tests where the PostgreSQL binaries are (ROSTER_TEST_PG_BIN) and, as root, which user runs them
+# (ROSTER_TEST_PG_RUNAS): the reliability tests start and kill a private cluster of their own.
 # Extra arguments go to `dotnet test` (e.g. --filter).
 set -euo pipefail
 
@@ -54,5 +56,9 @@ as_pg "$pg_bin/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -w -t 60 star
 echo "test.sh: throwaway PostgreSQL on 127.0.0.1:$port ($("$pg_bin/postgres" --version))"
 
 export ROSTER_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres"
+# The reliability tests stop and restart PostgreSQL, so they run their own private cluster with the same binaries
+# (and, as root, as the same user) instead of this shared one.
+export ROSTER_TEST_PG_BIN="$pg_bin"
+if [ "$(id -u)" -eq 0 ]; then export ROSTER_TEST_PG_RUNAS=postgres; else unset ROSTER_TEST_PG_RUNAS; fi
 cd "$root"
 dotnet test Api.sln --logger "console;verbosity=normal" "$@"

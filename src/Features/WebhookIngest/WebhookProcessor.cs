@@ -56,10 +56,32 @@ public sealed class WebhookProcessor(RosterDb db, WebhookContext context)
         await tx.CommitAsync(ct);
     }
 
+    /// <summary>Tries of one event when its transaction loses a race to create a shared row (see <see cref="ProcessAsync"/>).</summary>
+    public const int MaxAttempts = 3;
+
     /// <param name="alsoInTransaction">More work that must commit with the event (the Events API sync advances its cursor here).</param>
     /// <returns>The outcome: applied, refused, stale, ignored, or duplicate for an event already recorded.</returns>
     public async Task<string> ProcessAsync(WorkOsEvent evt, string payload, CancellationToken ct,
         Func<RosterDb, CancellationToken, Task>? alsoInTransaction = null)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await ProcessOnceAsync(evt, payload, ct, alsoInTransaction);
+            }
+            catch (Exception ex) when (attempt < MaxAttempts && DbErrors.IsUniqueViolation(ex))
+            {
+                // Concurrent events (on this instance or another) raced to create the same placeholder — an organization,
+                // a role — that neither saw when it looked. The loser's whole transaction was rolled back (PostgreSQL
+                // aborts it anyway); run the event again, and it finds the winner's row.
+                db.ChangeTracker.Clear();
+            }
+        }
+    }
+
+    private async Task<string> ProcessOnceAsync(WorkOsEvent evt, string payload, CancellationToken ct,
+        Func<RosterDb, CancellationToken, Task>? alsoInTransaction)
     {
         if (await db.WebhookEvents.AnyAsync(e => e.EventId == evt.Id, ct)) return WebhookOutcomes.Duplicate;
 
