@@ -95,6 +95,7 @@ app.MapGroup("/api/admin")
     .ProducesProblem(StatusCodes.Status403Forbidden)
     .MapSeatAudit()
     .MapNotificationAdmin();
+app.MapBenchFloorWhenConfigured();
 
 await app.RunAsync();
 return 0;

@@ -1,0 +1,134 @@
+using System.Data.Common;
+using System.Net.Http.Json;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+using Roster.Bench.Infrastructure;
+
+namespace Roster.Bench.Benchmarks;
+
+public sealed record IngestScenario(string Name, string Outcome, string Plan, string Description, LoadResult App, LoadResult Floor, int StatementsPerEvent, CpuProfile? Profile)
+{
+    public double Ratio => App.PerSecond / Floor.PerSecond;
+}
+
+public sealed record IngestResult(string Provider, int Concurrency, int Organizations, IReadOnlyList<IngestScenario> Scenarios,
+    IReadOnlyDictionary<string, long> OutcomeCounts, long OutboxRows, long Memberships);
+
+/// <summary>
+/// Benchmark 1: signed organization_membership.created events (each a new user) over HTTP against the running service,
+/// versus the same per-event transaction issued straight through the provider (<see cref="IngestFloor"/>).
+/// Events are spread at random over 200 organizations per scenario, so the per-organization seat lock is one cost
+/// among many rather than the only thing measured. Two scenarios:
+/// applied  — organizations on company_leader (unlimited community_only): seat check, membership row, role assignment;
+/// refused  — organizations on individual_professional (no community_only seat): seat check, refusal row and the
+///            membership_refused notification outbox row.
+/// Both write the dedupe record (webhook_events). Floor and service phases alternate (rounds) to cancel drift.
+/// </summary>
+public static class IngestBench
+{
+    public static async Task<IngestResult> RunAsync(BenchOptions o, BenchSecrets secrets, string provider, int? postmaster, Action<string> log)
+    {
+        var concurrency = provider == "postgres" ? o.Concurrency : o.SqliteConcurrency;
+        var storage = await Storage.CreateAsync(o, provider, "bench_ingest");
+        await using var app = await RosterProcess.StartAsync(o, secrets, storage, $"ingest-{provider}");
+        using var client = Http.Client(app.BaseAddress, concurrency);
+        var orgs = o.IngestOrganizations;
+        log($"ingest/{provider}: service pid {app.Pid} on {app.BaseAddress}; creating {2 * orgs} organizations through the API");
+
+        var admin = secrets.Token("user_bench_admin", "admin@bench.example", "Bench Admin", admin: true);
+        string OrgA(int i) => $"org_ingest_a_{i:D4}";
+        string OrgR(int i) => $"org_ingest_r_{i:D4}";
+        // Organization 0 first and alone: the admin's first request provisions their local user, and concurrent first
+        // requests of one new user can race there (see the bench report).
+        await CreateOrganizationsAsync(0);
+        await Parallel.ForEachAsync(Enumerable.Range(1, orgs - 1), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) => await CreateOrganizationsAsync(i, ct));
+        async Task CreateOrganizationsAsync(int i, CancellationToken ct = default)
+        {
+            foreach (var (org, plan) in new[] { (OrgA(i), "company_leader"), (OrgR(i), "individual_professional") })
+            {
+                if (!await Webhooks.DeliverAsync(client, secrets.WebhookSecret, Webhooks.OrganizationCreated(Webhooks.NextEventId(), org, "Ingest " + org, DateTime.UtcNow), "applied", ct))
+                    throw new InvalidOperationException($"organization.created for {org} was not applied");
+                using var put = new HttpRequestMessage(HttpMethod.Put, $"api/organizations/{org}/plan") { Content = JsonContent.Create(new { plan }) };
+                put.Headers.Authorization = new("Bearer", admin);
+                using var answer = await client.SendAsync(put, ct);
+                if (!answer.IsSuccessStatusCode) throw new InvalidOperationException($"PUT plan {plan} on {org}: {(int)answer.StatusCode} {await answer.Content.ReadAsStringAsync(ct)}");
+            }
+        }
+        // The first membership event creates the environment role "member" every later event resolves to.
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        long counter = 0;
+        FloorEvent NextEvent(string org)
+        {
+            var n = Interlocked.Increment(ref counter);
+            var at = DateTime.UtcNow;
+            at = new DateTime(at.Ticks - at.Ticks % TimeSpan.TicksPerMillisecond, DateTimeKind.Utc);
+            var id = Webhooks.NextEventId();
+            var user = $"user_ing_{tag}_{n:D8}";
+            var om = $"om_ing_{tag}_{n:D8}";
+            return new FloorEvent(id, Webhooks.MembershipCreated(id, om, user, org, "Ingest " + org, at), org, om, user, at);
+        }
+        if (!await Webhooks.DeliverAsync(client, secrets.WebhookSecret, NextEvent(OrgA(0)).Payload, "applied", CancellationToken.None))
+            throw new InvalidOperationException("The first membership event was not applied; see " + app.LogFile);
+
+        await using var floor = new IngestFloor(storage);
+        var cpu = new CpuMeter(app.Pid, storage.IsPostgres ? postmaster : null);
+        var scenarios = new List<IngestScenario>();
+        foreach (var (name, outcome, plan, orgOf, description) in new (string, string, string, Func<int, string>, string)[]
+                 {
+                     ("applied", "applied", "company_leader", OrgA, "new member mirrored: seat check, membership + role assignment rows, dedupe record"),
+                     ("refused", "refused", "individual_professional", OrgR, "seat full: seat check, refusal row + outbox row (membership_refused), dedupe record"),
+                 })
+        {
+            Operation viaApp = (_, ct) => Webhooks.DeliverAsync(client, secrets.WebhookSecret, NextEvent(orgOf(Random.Shared.Next(orgs))).Payload, outcome, ct);
+            Operation viaFloor = async (_, ct) => await floor.ApplyAsync(NextEvent(orgOf(Random.Shared.Next(orgs))), ct) == outcome;
+
+            log($"ingest/{provider}/{name}: warming up service and floor ({o.WarmupDuration.TotalSeconds:0}s each, {concurrency} connections)");
+            await LoadDriver.WarmAsync(concurrency, o.WarmupDuration, viaApp);
+            await LoadDriver.WarmAsync(concurrency, o.WarmupDuration, viaFloor);
+
+            var appRounds = new List<LoadResult>();
+            var floorRounds = new List<LoadResult>();
+            var slice = o.PhaseDuration / o.Rounds;
+            for (var r = 0; r < o.Rounds; r++)
+            {
+                floorRounds.Add(await LoadDriver.RunAsync("floor", concurrency, slice, viaFloor, cpu));
+                appRounds.Add(await LoadDriver.RunAsync("service", concurrency, slice, viaApp, cpu));
+                log($"ingest/{provider}/{name} round {r + 1}: floor {floorRounds[^1].PerSecond:0} ev/s, service {appRounds[^1].PerSecond:0} ev/s");
+            }
+            CpuProfile? profile = null;
+            if (o.Profile && storage.IsPostgres)
+            {
+                // Not part of the figure: an extra phase with the sampling profiler attached, to show where the service's time goes.
+                profile = await Profiler.SampleAsync(app.Pid, $"ingest {provider} {name}", o.WorkDir,
+                    async () => (int)(await LoadDriver.RunAsync("profiled", concurrency, o.ProfileDuration, viaApp)).Count);
+                log($"ingest/{provider}/{name}: profiled {profile.Samples:N0} samples; top: {string.Join(", ", profile.Components.Take(4).Select(c => $"{c.Name} {c.Percent:0}%"))}");
+            }
+            scenarios.Add(new IngestScenario(name, outcome, plan, description,
+                LoadResult.Combine("service", appRounds), LoadResult.Combine("floor", floorRounds),
+                outcome == "applied" ? IngestFloor.Applied.Length : IngestFloor.Refused.Length, profile));
+        }
+
+        var (outcomes, outbox, memberships) = await CountsAsync(storage);
+        return new IngestResult(storage.Label, concurrency, orgs, scenarios, outcomes, outbox, memberships);
+    }
+
+    private static async Task<(Dictionary<string, long>, long, long)> CountsAsync(Storage storage)
+    {
+        await using DbConnection c = storage.IsPostgres ? new NpgsqlConnection(storage.ConnectionString) : new SqliteConnection(storage.ConnectionString);
+        await c.OpenAsync();
+        var outcomes = new Dictionary<string, long>();
+        await using (var cmd = c.CreateCommand())
+        {
+            cmd.CommandText = "SELECT outcome, COUNT(*) FROM webhook_events GROUP BY outcome ORDER BY outcome";
+            await using var r = await cmd.ExecuteReaderAsync();
+            while (await r.ReadAsync()) outcomes[r.GetString(0)] = r.GetInt64(1);
+        }
+        async Task<long> Scalar(string sql)
+        {
+            await using var cmd = c.CreateCommand();
+            cmd.CommandText = sql;
+            return Convert.ToInt64(await cmd.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        return (outcomes, await Scalar("SELECT COUNT(*) FROM notification_outbox"), await Scalar("SELECT COUNT(*) FROM memberships"));
+    }
+}

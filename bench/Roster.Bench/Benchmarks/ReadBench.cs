@@ -1,0 +1,54 @@
+using Roster.Bench.Infrastructure;
+
+namespace Roster.Bench.Benchmarks;
+
+public sealed record ReadResult(string Provider, int Concurrency, int Memberships, LoadResult Floor, LoadResult Members, LoadResult Pending, IReadOnlyList<CpuProfile> Profiles)
+{
+    public double MembersRatio => Members.PerSecond / Floor.PerSecond;
+    public double PendingRatio => Pending.PerSecond / Floor.PerSecond;
+}
+
+/// <summary>
+/// Benchmark 2: the two hot reads with real tokens, versus GET /bench/floor — an authenticated endpoint in the same
+/// service process that returns a constant (mapped only with Bench__FloorEndpoint=true). The floor pays for the same
+/// Kestrel, JWT validation (RS256), local-user middleware (one user lookup) and authorization; the difference is the
+/// endpoint's own work. Database: 1,000 organizations × 10 memberships (see <see cref="SeedShape"/>).
+/// </summary>
+public static class ReadBench
+{
+    public static async Task<ReadResult> RunAsync(BenchOptions o, BenchSecrets secrets, string provider, int? postmaster, Action<string> log)
+    {
+        var concurrency = o.Concurrency;
+        var db = await SeededDatabase.CreateAsync(o, secrets, provider, "bench_read", 1_000);
+        await using var app = await RosterProcess.StartAsync(o, secrets, db.Storage, $"read-{provider}");
+        using var client = Http.Client(app.BaseAddress, concurrency);
+        var callers = new SeededCallers(db.Shape, secrets, 500, seed: 1);
+        await callers.VerifyAsync(client);
+        log($"read/{provider}: service pid {app.Pid}; {db.Shape.Memberships} memberships seeded in {db.SeedSeconds:0.0}s");
+
+        Operation floor = (_, ct) => { var c = callers.AnyMember(); return Http.GetOkAsync(client, "bench/floor", c.Token, ct); };
+        Operation members = (_, ct) => { var c = callers.AnyMember(); return Http.GetOkAsync(client, c.Path, c.Token, ct); };
+        Operation pending = (_, ct) => { var c = callers.AnyInvitee(); return Http.GetOkAsync(client, c.Path, c.Token, ct); };
+
+        foreach (var op in new[] { floor, members, pending }) await LoadDriver.WarmAsync(concurrency, o.WarmupDuration / 2, op);
+        var cpu = new CpuMeter(app.Pid, db.Storage.IsPostgres ? postmaster : null);
+        var rounds = new Dictionary<string, List<LoadResult>> { ["floor"] = [], ["members"] = [], ["pending"] = [] };
+        var slice = o.PhaseDuration / o.Rounds;
+        for (var r = 0; r < o.Rounds; r++)
+        {
+            rounds["floor"].Add(await LoadDriver.RunAsync("floor", concurrency, slice, floor, cpu));
+            rounds["members"].Add(await LoadDriver.RunAsync("members", concurrency, slice, members, cpu));
+            rounds["pending"].Add(await LoadDriver.RunAsync("pending", concurrency, slice, pending, cpu));
+            log($"read/{provider} round {r + 1}: floor {rounds["floor"][^1].PerSecond:0}/s, members {rounds["members"][^1].PerSecond:0}/s, pending {rounds["pending"][^1].PerSecond:0}/s");
+        }
+        var profiles = new List<CpuProfile>();
+        if (o.Profile && db.Storage.IsPostgres)
+            foreach (var (name, op) in new[] { ("floor", floor), ("members", members), ("mine/pending", pending) })
+                profiles.Add(await Profiler.SampleAsync(app.Pid, $"read {provider} {name}", o.WorkDir,
+                    async () => (int)(await LoadDriver.RunAsync("profiled", concurrency, o.ProfileDuration, op)).Count));
+        return new ReadResult(db.Storage.Label, concurrency, db.Shape.Memberships,
+            LoadResult.Combine("GET /bench/floor", rounds["floor"]),
+            LoadResult.Combine("GET /api/organizations/{orgId}/members", rounds["members"]),
+            LoadResult.Combine("GET /api/membership-requests/mine/pending", rounds["pending"]), profiles);
+    }
+}

@@ -1,0 +1,148 @@
+using System.Diagnostics;
+
+namespace Roster.Bench.Infrastructure;
+
+/// <summary>One operation of a load run: returns false (or throws) when the answer was not the expected one.</summary>
+public delegate Task<bool> Operation(int worker, CancellationToken ct);
+
+/// <summary>
+/// A closed-loop load driver: <c>concurrency</c> workers each run the operation back to back for a fixed time and
+/// record every request's latency. Throughput is completed operations over the measured wall time.
+/// </summary>
+public static class LoadDriver
+{
+    public static async Task<LoadResult> RunAsync(string name, int concurrency, TimeSpan duration, Operation operation, CpuMeter? cpu = null)
+    {
+        var latencies = new List<double>[concurrency];
+        var errors = new long[concurrency];
+        var firstError = (string?)null;
+        using var stop = new CancellationTokenSource();
+        var before = cpu?.Take();
+        var started = Stopwatch.GetTimestamp();
+        var workers = Enumerable.Range(0, concurrency).Select(w => Task.Run(async () =>
+        {
+            var mine = latencies[w] = new List<double>(16_384);
+            while (!stop.IsCancellationRequested)
+            {
+                var t0 = Stopwatch.GetTimestamp();
+                bool ok;
+                try
+                {
+                    ok = await operation(w, CancellationToken.None);
+                }
+                catch (Exception ex)
+                {
+                    ok = false;
+                    Interlocked.CompareExchange(ref firstError, $"{ex.GetType().Name}: {ex.Message}", null);
+                }
+                var ms = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+                if (ok) mine.Add(ms);
+                else
+                {
+                    errors[w]++;
+                    Interlocked.CompareExchange(ref firstError, "an operation returned an unexpected answer", null);
+                }
+            }
+        })).ToArray();
+        stop.CancelAfter(duration);
+        await Task.WhenAll(workers);
+        var wall = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var after = cpu?.Take();
+        var all = latencies.SelectMany(l => l).ToArray();
+        return new LoadResult(name, concurrency, wall, all, errors.Sum(), firstError,
+            before is { } b && after is { } a ? CpuMeter.Between(b, a) : null);
+    }
+
+    /// <summary>
+    /// One request at a time, alternating between the operations in a random order per turn, each latency recorded
+    /// against its operation: consecutive requests see the same machine, so drift and noise hit every side alike.
+    /// </summary>
+    public static async Task<LoadResult[]> RunInterleavedAsync(string name, TimeSpan duration, params Operation[] operations)
+    {
+        var latencies = operations.Select(_ => new List<double>(8192)).ToArray();
+        var errors = new long[operations.Length];
+        var busy = new double[operations.Length];
+        string? firstError = null;
+        var order = Enumerable.Range(0, operations.Length).ToArray();
+        var started = Stopwatch.GetTimestamp();
+        while (Stopwatch.GetElapsedTime(started) < duration)
+        {
+            Random.Shared.Shuffle(order);
+            foreach (var i in order)
+            {
+                var t0 = Stopwatch.GetTimestamp();
+                bool ok;
+                try
+                {
+                    ok = await operations[i](0, CancellationToken.None);
+                }
+                catch (Exception ex)
+                {
+                    ok = false;
+                    firstError ??= $"{ex.GetType().Name}: {ex.Message}";
+                }
+                var ms = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+                busy[i] += ms / 1000;
+                if (ok) latencies[i].Add(ms);
+                else
+                {
+                    errors[i]++;
+                    firstError ??= "an operation returned an unexpected answer";
+                }
+            }
+        }
+        return operations.Select((_, i) => new LoadResult(name, 1, busy[i], latencies[i].ToArray(), errors[i], firstError, null)).ToArray();
+    }
+
+    /// <summary>Runs the operation without recording anything (JIT, pools, caches).</summary>
+    public static Task WarmAsync(int concurrency, TimeSpan duration, Operation operation) =>
+        RunAsync("warm-up", concurrency, duration, operation);
+}
+
+public sealed class LoadResult
+{
+    public LoadResult(string name, int concurrency, double seconds, double[] latencies, long errors, string? firstError, CpuUse? cpu)
+    {
+        Name = name;
+        Concurrency = concurrency;
+        Seconds = seconds;
+        Latencies = latencies;
+        Array.Sort(Latencies);
+        Errors = errors;
+        FirstError = firstError;
+        Cpu = cpu;
+    }
+
+    public string Name { get; }
+    public int Concurrency { get; }
+    public double Seconds { get; }
+    public double[] Latencies { get; }
+    public long Errors { get; }
+    public string? FirstError { get; }
+    public CpuUse? Cpu { get; }
+
+    public long Count => Latencies.Length;
+    public double PerSecond => Count / Seconds;
+    public double P50 => Percentile(0.50);
+    public double P99 => Percentile(0.99);
+    public double Mean => Latencies.Length == 0 ? double.NaN : Latencies.Average();
+
+    public double Percentile(double p)
+    {
+        if (Latencies.Length == 0) return double.NaN;
+        var rank = p * (Latencies.Length - 1);
+        var lo = (int)Math.Floor(rank);
+        var hi = (int)Math.Ceiling(rank);
+        return Latencies[lo] + (Latencies[hi] - Latencies[lo]) * (rank - lo);
+    }
+
+    /// <summary>Pools several rounds of the same phase into one result (latencies together, time and CPU summed).</summary>
+    public static LoadResult Combine(string name, IReadOnlyList<LoadResult> rounds) => new(
+        name,
+        rounds[0].Concurrency,
+        rounds.Sum(r => r.Seconds),
+        rounds.SelectMany(r => r.Latencies).ToArray(),
+        rounds.Sum(r => r.Errors),
+        rounds.Select(r => r.FirstError).FirstOrDefault(e => e is not null),
+        rounds.All(r => r.Cpu is not null) ? rounds.Select(r => r.Cpu!).Aggregate(CpuUse.Zero, (a, b) => a + b) : null);
+}
