@@ -1,5 +1,8 @@
 using Microsoft.AspNetCore.Diagnostics;
+using HttpJsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
 using Roster.Infrastructure.Data;
 
 namespace Roster.Infrastructure.Http;
@@ -14,8 +17,32 @@ public static class ErrorHandling
             context.ProblemDetails.Extensions.TryAdd("code", Problems.DefaultCode(status));
             context.ProblemDetails.Extensions.TryAdd("traceId", context.HttpContext.TraceIdentifier);
         });
+        // After the framework's writer, so it only writes what that one declines (an Accept header without JSON in it).
+        services.AddSingleton<IProblemDetailsWriter, ProblemJsonWriter>();
         services.AddExceptionHandler<RosterExceptionHandler>();
         return services;
+    }
+}
+
+/// <summary>
+/// Writes a problem as application/problem+json whatever the request's Accept header names. The framework's writer
+/// declines when Accept lists no JSON type; then status-code pages answered text/plain, the exception handler an empty
+/// body, and IProblemDetailsService.WriteAsync (sign-in refusals, rate limiting) threw, a 500. DESIGN.md section 5 makes
+/// every error a problem document with a code, and a client that asked for HTML still needs to read why it failed.
+/// </summary>
+internal sealed class ProblemJsonWriter(IOptions<ProblemDetailsOptions> options, IOptions<HttpJsonOptions> json) : IProblemDetailsWriter
+{
+    public bool CanWrite(ProblemDetailsContext context) => true;
+
+    public ValueTask WriteAsync(ProblemDetailsContext context)
+    {
+        var http = context.HttpContext;
+        var problem = context.ProblemDetails;
+        problem.Status ??= http.Response.StatusCode;
+        problem.Title ??= ReasonPhrases.GetReasonPhrase(problem.Status.Value) is { Length: > 0 } reason ? reason : null;
+        options.Value.CustomizeProblemDetails?.Invoke(context);
+        return new ValueTask(http.Response.WriteAsJsonAsync(problem, problem.GetType(), json.Value.SerializerOptions,
+            "application/problem+json", http.RequestAborted));
     }
 }
 
