@@ -8,7 +8,7 @@ namespace Roster.Tests.Features;
 /// DESIGN.md section 5: errors are application/problem+json with a code — whatever the request's Accept header asks for.
 /// The framework's problem writer declines when Accept names no JSON type, which left status-code pages answering
 /// text/plain, the exception handler an empty body, and a rejected sign-in or a rate-limited search a 500 (found by
-/// Reliability/FuzzTests).
+/// Reliability/FuzzTests). The OpenAPI endpoint wrote its own text/plain 404 for an unknown document name.
 /// </summary>
 public abstract class ProblemNegotiationTests(RosterApp app)
 {
@@ -35,8 +35,17 @@ public abstract class ProblemNegotiationTests(RosterApp app)
         // 403 from sign-in: the token's email belongs to another WorkOS user (written by the provisioning middleware itself).
         var impostor = owner with { Sub = WorkOs.NewId("user") };
         await Send(accept, HttpMethod.Get, "/api/membership-requests/mine", impostor).ShouldBeProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+        // 404 for an OpenAPI document that does not exist.
+        await Send(accept, HttpMethod.Get, "/openapi/v2.json", null).ShouldBeProblemAsync(HttpStatusCode.NotFound, "not_found");
 
         DbState.AssertUnchanged(before, await DbState.CaptureAsync(app));
+    }
+
+    [Fact]
+    public async Task TheOpenApiDocumentIsStillServedUnderAnyCase()
+    {
+        foreach (var url in new[] { "/openapi/v1.json", "/openapi/V1.json" })
+            await (await app.CreateClient().GetAsync(url)).ShouldBe(HttpStatusCode.OK);
     }
 
     private async Task<HttpResponseMessage> Send(string accept, HttpMethod method, string url, TestUser? user, string? body = null,
