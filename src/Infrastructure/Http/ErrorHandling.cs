@@ -47,8 +47,9 @@ internal sealed class ProblemJsonWriter(IOptions<ProblemDetailsOptions> options,
 }
 
 /// <summary>
-/// Turns what escaped a handler into a problem: bad request bodies are the caller's fault (400/413/415),
-/// an unreachable database is 503 so clients retry, and anything else is a 500 without internals.
+/// Turns what escaped a handler into a problem: bad request bodies are the caller's fault (400/413/415), and so is a
+/// value the database refuses to store (400), an unreachable database is 503 so clients retry, and anything else is a
+/// 500 without internals.
 /// </summary>
 public sealed class RosterExceptionHandler(IProblemDetailsService problems, ILogger<RosterExceptionHandler> logger)
     : IExceptionHandler
@@ -63,6 +64,9 @@ public sealed class RosterExceptionHandler(IProblemDetailsService problems, ILog
                 (415, ErrorCodes.UnsupportedMediaType, "Send the body as application/json.", null),
             BadHttpRequestException bad =>
                 (400, ErrorCodes.ValidationFailed, "The request is malformed.", RequestProblem(bad)),
+            _ when DbErrors.IsUnstorableValue(exception) =>
+                (400, ErrorCodes.ValidationFailed, "The request holds a value that cannot be stored.",
+                    "A value is too long to be indexed, or holds a character that cannot be stored (such as NUL)."),
             _ when DbErrors.IsUnavailable(exception) =>
                 (503, ErrorCodes.StorageUnavailable, "Storage is unavailable; try again shortly.", null),
             _ => (500, ErrorCodes.InternalError, "An unexpected error occurred.", null),
@@ -74,8 +78,10 @@ public sealed class RosterExceptionHandler(IProblemDetailsService problems, ILog
         http.Response.StatusCode = status;
         if (status == 503) http.Response.Headers.RetryAfter = "5";
         // DESIGN.md section 5: a 400 carries an `errors` map, malformed bodies included, so clients read every 400 alike.
-        var problem = exception is BadHttpRequestException malformed && status == StatusCodes.Status400BadRequest
-            ? new HttpValidationProblemDetails(RequestErrors(malformed))
+        var problem = status == StatusCodes.Status400BadRequest
+            ? new HttpValidationProblemDetails(exception is BadHttpRequestException malformed
+                ? RequestErrors(malformed)
+                : new Dictionary<string, string[]> { ["request"] = [detail!] })
             : new ProblemDetails();
         problem.Status = status;
         problem.Title = title;
