@@ -80,7 +80,7 @@ app.UseMiddleware<LocalUserProvisioning>();
 app.UseAuthorization();
 app.UseRateLimiter();
 
-app.MapOpenApi();
+app.MapRosterOpenApi();
 app.MapHealth();
 app.MapOrganizations();
 app.MapAddMember();

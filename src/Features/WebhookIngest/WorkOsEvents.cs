@@ -30,8 +30,10 @@ public sealed record WorkOsEvent(string Id, string Event, JsonElement Data, Date
             if (id.GetString()!.Length > 200 || type.GetString()!.Length > 200) return null;
             return new WorkOsEvent(id.GetString()!, type.GetString()!, data.Clone(), createdAt);
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: a string escape that is not valid UTF-16 (a lone surrogate such as "\ud800")
+            // is well-formed JSON, but cannot be read as a string.
             return null;
         }
     }
@@ -46,6 +48,10 @@ public sealed record WorkOsEvent(string Id, string Event, JsonElement Data, Date
         catch (JsonException ex)
         {
             throw new MalformedEventException($"{Event}: data does not have the expected shape ({ex.Path}).");
+        }
+        catch (InvalidOperationException)
+        {
+            throw new MalformedEventException($"{Event}: data holds a string that is not valid UTF-16.");
         }
     }
 }

@@ -18,6 +18,19 @@ public static class DbErrors
         return false;
     }
 
+    /// <summary>
+    /// True when the database refused a value the request carried: PostgreSQL's data exceptions (class 22, e.g. a NUL
+    /// character in text, which PostgreSQL cannot store) and program limits (class 54, e.g. a value too long for a
+    /// btree index row). The statement, and its transaction, changed nothing; retrying cannot help.
+    /// </summary>
+    public static bool IsUnstorableValue(Exception ex)
+    {
+        for (var e = ex; e is not null; e = e.InnerException)
+            if (e is PostgresException pg)
+                return pg.SqlState.StartsWith("22", StringComparison.Ordinal) || pg.SqlState.StartsWith("54", StringComparison.Ordinal);
+        return false;
+    }
+
     /// <summary>True when the failure means "the database could not be reached or used", not "the request was wrong".</summary>
     public static bool IsUnavailable(Exception ex)
     {
@@ -46,11 +59,4 @@ public static class DbErrors
 
     public static bool IsUniqueViolation(this DbUpdateException ex) => IsUniqueViolation((Exception)ex);
 
-    /// <summary>PostgreSQL refused a value itself (class 22, data exception: a NUL in text, an invalid byte sequence): the caller's input.</summary>
-    public static bool IsUnstorableValue(Exception ex)
-    {
-        for (var e = ex; e is not null; e = e.InnerException)
-            if (e is PostgresException pg) return pg.SqlState.StartsWith("22", StringComparison.Ordinal);
-        return false;
-    }
 }

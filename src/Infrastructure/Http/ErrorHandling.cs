@@ -1,5 +1,8 @@
 using Microsoft.AspNetCore.Diagnostics;
+using HttpJsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
 using Roster.Infrastructure.Data;
 
 namespace Roster.Infrastructure.Http;
@@ -14,14 +17,39 @@ public static class ErrorHandling
             context.ProblemDetails.Extensions.TryAdd("code", Problems.DefaultCode(status));
             context.ProblemDetails.Extensions.TryAdd("traceId", context.HttpContext.TraceIdentifier);
         });
+        // After the framework's writer, so it only writes what that one declines (an Accept header without JSON in it).
+        services.AddSingleton<IProblemDetailsWriter, ProblemJsonWriter>();
         services.AddExceptionHandler<RosterExceptionHandler>();
         return services;
     }
 }
 
 /// <summary>
-/// Turns what escaped a handler into a problem: bad request bodies are the caller's fault (400/413/415),
-/// an unreachable database is 503 so clients retry, and anything else is a 500 without internals.
+/// Writes a problem as application/problem+json whatever the request's Accept header names. The framework's writer
+/// declines when Accept lists no JSON type; then status-code pages answered text/plain, the exception handler an empty
+/// body, and IProblemDetailsService.WriteAsync (sign-in refusals, rate limiting) threw, a 500. DESIGN.md section 5 makes
+/// every error a problem document with a code, and a client that asked for HTML still needs to read why it failed.
+/// </summary>
+internal sealed class ProblemJsonWriter(IOptions<ProblemDetailsOptions> options, IOptions<HttpJsonOptions> json) : IProblemDetailsWriter
+{
+    public bool CanWrite(ProblemDetailsContext context) => true;
+
+    public ValueTask WriteAsync(ProblemDetailsContext context)
+    {
+        var http = context.HttpContext;
+        var problem = context.ProblemDetails;
+        problem.Status ??= http.Response.StatusCode;
+        problem.Title ??= ReasonPhrases.GetReasonPhrase(problem.Status.Value) is { Length: > 0 } reason ? reason : null;
+        options.Value.CustomizeProblemDetails?.Invoke(context);
+        return new ValueTask(http.Response.WriteAsJsonAsync(problem, problem.GetType(), json.Value.SerializerOptions,
+            "application/problem+json", http.RequestAborted));
+    }
+}
+
+/// <summary>
+/// Turns what escaped a handler into a problem: bad request bodies are the caller's fault (400/413/415), and so is a
+/// value the database refuses to store (400), an unreachable database is 503 so clients retry, and anything else is a
+/// 500 without internals.
 /// </summary>
 public sealed class RosterExceptionHandler(IProblemDetailsService problems, ILogger<RosterExceptionHandler> logger)
     : IExceptionHandler
@@ -37,7 +65,8 @@ public sealed class RosterExceptionHandler(IProblemDetailsService problems, ILog
             BadHttpRequestException bad =>
                 (400, ErrorCodes.ValidationFailed, "The request is malformed.", RequestProblem(bad)),
             _ when DbErrors.IsUnstorableValue(exception) =>
-                (400, ErrorCodes.ValidationFailed, "The request is invalid.", "The request contains characters or values that cannot be stored (e.g. a NUL character)."),
+                (400, ErrorCodes.ValidationFailed, "The request holds a value that cannot be stored.",
+                    "A value is too long to be indexed, or holds a character that cannot be stored (such as NUL)."),
             _ when DbErrors.IsUnavailable(exception) =>
                 (503, ErrorCodes.StorageUnavailable, "Storage is unavailable; try again shortly.", null),
             _ => (500, ErrorCodes.InternalError, "An unexpected error occurred.", null),
@@ -49,8 +78,10 @@ public sealed class RosterExceptionHandler(IProblemDetailsService problems, ILog
         http.Response.StatusCode = status;
         if (status == 503) http.Response.Headers.RetryAfter = "5";
         // DESIGN.md section 5: a 400 carries an `errors` map, malformed bodies included, so clients read every 400 alike.
-        var problem = exception is BadHttpRequestException malformed && status == StatusCodes.Status400BadRequest
-            ? new HttpValidationProblemDetails(RequestErrors(malformed))
+        var problem = status == StatusCodes.Status400BadRequest
+            ? new HttpValidationProblemDetails(exception is BadHttpRequestException malformed
+                ? RequestErrors(malformed)
+                : new Dictionary<string, string[]> { ["request"] = [detail!] })
             : new ProblemDetails();
         problem.Status = status;
         problem.Title = title;

@@ -29,6 +29,10 @@ public abstract class RateLimitTests(RosterApp app)
         var limited = await _s.As(staffed.Owner).GetAsync(url);
         await limited.ShouldBeProblem(HttpStatusCode.TooManyRequests, "rate_limited");
         Assert.True(limited.Headers.RetryAfter is not null);
+        // Still a problem document for a client that asked for HTML (the framework's writer declines it; it was a 500).
+        using var html = new HttpRequestMessage(HttpMethod.Get, url);
+        html.Headers.TryAddWithoutValidation("Accept", "text/html");
+        await (await _s.As(staffed.Owner).SendAsync(html)).ShouldBeProblem(HttpStatusCode.TooManyRequests, "rate_limited");
 
         // Another caller has their own allowance.
         await (await _s.As(staffed.Admin).GetAsync(url)).ShouldBe(HttpStatusCode.OK);

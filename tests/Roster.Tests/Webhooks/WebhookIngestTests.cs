@@ -114,6 +114,19 @@ public abstract class WebhookIngestTests(RosterApp app)
     }
 
     [Fact]
+    public async Task AStringThatIsNotValidUtf16IsMalformedNotAServerError()
+    {
+        // "\ud800" is well-formed JSON text but no string (a lone surrogate); found by the fuzz tests (Reliability/FuzzTests).
+        var inEnvelope = """{"id":"event_\ud800","event":"user.created","data":{"id":"user_x","email":"x@example.com"}}""";
+        var inType = $$$"""{"id":"{{{WorkOs.NextEventId()}}}","event":"user.\udfff","data":{}}""";
+        var inDataId = WorkOs.NextEventId();
+        var inData = $$$"""{"id":"{{{inDataId}}}","event":"user.created","data":{"id":"user_\ud800","email":"lone@example.com"}}""";
+        foreach (var json in new[] { inEnvelope, inType, inData })
+            await (await _workos.Deliver(json)).ShouldBeProblem(HttpStatusCode.BadRequest, "validation_failed");
+        Assert.False(await app.WithDbAsync(db => db.WebhookEvents.AnyAsync(e => e.EventId == inDataId)));
+    }
+
+    [Fact]
     public async Task ABodyOverOneMebibyteIsTooLarge()
     {
         var json = WorkOs.Envelope("user.created", new { id = "user_big", email = "big@example.com", padding = new string('x', 1024 * 1024) });
