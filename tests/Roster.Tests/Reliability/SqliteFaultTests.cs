@@ -69,30 +69,45 @@ public sealed class SqliteFaultTests(SqliteFaultFixture fixture, ITestOutputHelp
         var stream = await WebhookStream.PrepareAsync(Host, roomyEvents: 40, tightOverflow: 7);
         var clock = Stopwatch.StartNew();
         TimeSpan locked = TimeSpan.MaxValue, unlocked = TimeSpan.MaxValue;
-        Task? holding = null;
         var hold = TimeSpan.FromSeconds(SqliteFaultFixture.BusyTimeoutSeconds * 2.5);
-        var results = await WebhookStream.DeliverAsync(Host, stream.Events, workers: 4, clock, completed: done =>
-        {
-            if (done != 10) return;
-            holding = Task.Run(async () =>
+        var lockHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var lockReleased = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        const int workers = 4, trigger = 10;
+        var results = await WebhookStream.DeliverAsync(Host, stream.Events, workers, clock,
+            completed: done =>
             {
-                // BEGIN IMMEDIATE takes the database's one write lock (waiting for the service's current writer) and holds it.
-                using var outsider = fixture.OpenOutsider();
-                using (var begin = outsider.CreateCommand())
+                if (done != trigger) return;
+                _ = Task.Run(async () =>
                 {
-                    begin.CommandText = "BEGIN IMMEDIATE";
-                    begin.ExecuteNonQuery();
-                }
-                locked = clock.Elapsed;
-                await Task.Delay(hold);
-                using var rollback = outsider.CreateCommand();
-                rollback.CommandText = "ROLLBACK";
-                rollback.ExecuteNonQuery();
-                unlocked = clock.Elapsed;
-            });
-        });
-        Assert.NotNull(holding);
-        await holding;
+                    try
+                    {
+                        // BEGIN IMMEDIATE takes the database's one write lock (after the service's current writer) and holds it.
+                        using var outsider = fixture.OpenOutsider();
+                        using (var begin = outsider.CreateCommand())
+                        {
+                            begin.CommandText = "BEGIN IMMEDIATE";
+                            begin.ExecuteNonQuery();
+                        }
+                        locked = clock.Elapsed;
+                        lockHeld.SetResult();
+                        await Task.Delay(hold);
+                        using var rollback = outsider.CreateCommand();
+                        rollback.CommandText = "ROLLBACK";
+                        rollback.ExecuteNonQuery();
+                        unlocked = clock.Elapsed;
+                        lockReleased.SetResult();
+                    }
+                    catch (Exception ex)
+                    {
+                        lockHeld.TrySetException(ex);
+                        lockReleased.TrySetException(ex);
+                    }
+                });
+            },
+            // Once the lock is wanted, the next deliveries wait until it is held (SQLite's busy handling is not fair: a
+            // steady stream of writers could keep the outsider waiting until the stream is over), then run into it.
+            beforeSend: index => index >= trigger + workers ? lockHeld.Task : Task.CompletedTask);
+        await lockReleased.Task;
 
         output.WriteLine($"stream: {WebhookStream.Summary(results)}; locked {locked.TotalMilliseconds:F0}–{unlocked.TotalMilliseconds:F0} ms");
         WebhookStream.AssertOnly200Or503(results, Host, "while the database was locked");
@@ -119,11 +134,12 @@ public sealed class SqliteFaultTests(SqliteFaultFixture fixture, ITestOutputHelp
         TimeSpan gone = TimeSpan.MaxValue, back = TimeSpan.MaxValue;
         HttpResponseMessage? readyWhileGone = null;
         var restored = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        const int tail = 6;
-        var results = await WebhookStream.DeliverAsync(Host, stream.Events, workers: 4, clock,
+        var isGone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        const int workers = 4, trigger = 10, tail = 6;
+        var results = await WebhookStream.DeliverAsync(Host, stream.Events, workers, clock,
             completed: done =>
             {
-                if (done != 10) return;
+                if (done != trigger) return;
                 _ = Task.Run(async () =>
                 {
                     try
@@ -133,6 +149,7 @@ public sealed class SqliteFaultTests(SqliteFaultFixture fixture, ITestOutputHelp
                         File.Move(fixture.DatabaseFile, away);
                         SqliteConnection.ClearAllPools();
                         gone = clock.Elapsed;
+                        isGone.SetResult();
                         readyWhileGone = await health.GetAsync("/health/ready");
                         await Task.Delay(TimeSpan.FromSeconds(1.5));
                         File.Move(away, fixture.DatabaseFile);
@@ -145,8 +162,11 @@ public sealed class SqliteFaultTests(SqliteFaultFixture fixture, ITestOutputHelp
                     }
                 });
             },
-            // The last few wait for the file to come back, so the stream goes on after the outage too.
-            beforeSend: index => index >= stream.Events.Count - tail ? restored.Task : Task.CompletedTask);
+            // Once the file is to go, the next deliveries wait until it is gone, and the last few until it is back, so
+            // the stream certainly runs into the outage and goes on after it.
+            beforeSend: index => index >= stream.Events.Count - tail ? restored.Task
+                : index >= trigger + workers ? isGone.Task
+                : Task.CompletedTask);
         await restored.Task;
 
         output.WriteLine($"stream: {WebhookStream.Summary(results)}; file gone {gone.TotalMilliseconds:F0}–{back.TotalMilliseconds:F0} ms");

@@ -81,7 +81,8 @@ public abstract class TwoInstanceTests(TwinHosts twins, ITestOutputHelper output
     private const int CommunityInviteesPerOrg = 2;
     private const int JoinersPerOrg = 4;
     private const int WebhookAddsPerOrg = 12;
-    private const int DispatchLoopsPerHost = 4;
+    private const int DispatchLoopsPerHost = 6;
+    private const int MaxScenariosAtOnce = 24;
 
     private readonly ConcurrentQueue<string> _unexpected = new();
     private readonly string _suffix = Guid.NewGuid().ToString("N")[..8];
@@ -131,11 +132,30 @@ public abstract class TwoInstanceTests(TwinHosts twins, ITestOutputHelper output
         AssertNothingUnexpected("setting up");
         output.WriteLine($"set up: {clock.ElapsedMilliseconds} ms");
 
-        // The busy part: everything at once, each call to either host, the contested ones to both.
-        await Task.WhenAll(orgs.SelectMany(org => Enumerable.Range(0, InviteesPerOrg).Select(i => InviteeAsync(org, i, seatType: null))
-            .Concat(Enumerable.Range(0, CommunityInviteesPerOrg).Select(i => InviteeAsync(org, i + InviteesPerOrg, seatType: WebhookStream.SeatType)))
-            .Concat(Enumerable.Range(0, JoinersPerOrg).Select(i => JoinerAsync(org, i)))
-            .Concat(Enumerable.Range(0, WebhookAddsPerOrg).Select(_ => WebhookAddAsync(org)))));
+        // The busy part: the scenarios of all organizations shuffled together and run side by side, each call to either
+        // host, the contested ones to both. (At most MaxScenariosAtOnce at a time: plenty of contention per organization,
+        // without every request of the test queueing on a few row locks and draining the connection pools.)
+        var scenarios = orgs.SelectMany(org => Enumerable.Range(0, InviteesPerOrg).Select(i => (Func<Task>)(() => InviteeAsync(org, i, seatType: null)))
+                .Concat(Enumerable.Range(0, CommunityInviteesPerOrg).Select(i => (Func<Task>)(() => InviteeAsync(org, i + InviteesPerOrg, WebhookStream.SeatType))))
+                .Concat(Enumerable.Range(0, JoinersPerOrg).Select(i => (Func<Task>)(() => JoinerAsync(org, i))))
+                .Concat(Enumerable.Range(0, WebhookAddsPerOrg).Select(_ => (Func<Task>)(() => WebhookAddAsync(org)))))
+            .OrderBy(_ => Random.Shared.Next())
+            .ToList();
+        using (var slots = new SemaphoreSlim(MaxScenariosAtOnce))
+        {
+            await Task.WhenAll(scenarios.Select(async scenario =>
+            {
+                await slots.WaitAsync();
+                try
+                {
+                    await scenario();
+                }
+                finally
+                {
+                    slots.Release();
+                }
+            }));
+        }
         AssertNothingUnexpected("the concurrent traffic");
         output.WriteLine($"traffic: {clock.ElapsedMilliseconds} ms");
 
@@ -243,6 +263,7 @@ public abstract class TwoInstanceTests(TwinHosts twins, ITestOutputHelper output
             org.WorkosId, "", "");
         var delivered = await Task.WhenAll(DeliverToBothAsync(ownerEvent, "the first owner's membership"), DeliverToBothAsync(orgEvent, "organization.created"));
         org.Webhooks.Add((ownerEvent, delivered[0].OnA, delivered[0].OnB));
+        AssertNothingUnexpected($"the set-up of {org.Name}");
 
         (org.Id, org.Owner1Membership) = await twins.A.WithDbAsync(async db =>
         {
@@ -457,7 +478,7 @@ public abstract class TwoInstanceTests(TwinHosts twins, ITestOutputHelper output
     /// </summary>
     private async Task<(int A, int B)> DrainOutboxWithBothHostsAsync()
     {
-        twins.Slack.Latency = TimeSpan.FromMilliseconds(2);
+        twins.Slack.Latency = TimeSpan.FromMilliseconds(1);
         try
         {
             var start = Gate();
