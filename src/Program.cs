@@ -79,6 +79,7 @@ app.UseAuthentication();
 app.UseMiddleware<LocalUserProvisioning>();
 app.UseAuthorization();
 app.UseRateLimiter();
+app.UseKnownRequestCharsets();
 
 app.MapRosterOpenApi();
 app.MapHealth();
