@@ -48,9 +48,9 @@ public sealed class BenchOptions
           --out <file>                 write RESULTS.md there (all)
           --quick                      short phases, small scale sizes, 1-minute soak, short micro jobs (smoke test)
           --soak-minutes <m>           soak length (default 5)
-          --duration <s>               measured seconds per ingest/read phase (default 12; quick 3)
+          --duration <s>               measured seconds per ingest/read phase (default 10; quick 3)
           --warmup <s>                 minimum warm-up seconds per phase (default 8; quick 3); the service is warmed on
-                                       until its tiered JIT settles, up to --max-warmup <s> (default 25; quick 10)
+                                       until its tiered JIT settles, up to --max-warmup <s> (default 30; quick 10)
           --concurrency <n>            load-driver connections on PostgreSQL (default 32) ; --sqlite-concurrency <n> (default 16)
           --scale-sizes <a,b>          membership counts (default 10000,1000000; quick 2000,50000)
           --no-sqlite-scale            scale only PostgreSQL
@@ -98,9 +98,9 @@ public sealed class BenchOptions
             Quick = quick,
             Concurrency = (int)Num("--concurrency", 32),
             SqliteConcurrency = (int)Num("--sqlite-concurrency", 16),
-            PhaseDuration = TimeSpan.FromSeconds(Num("--duration", quick ? 3 : 12)),
+            PhaseDuration = TimeSpan.FromSeconds(Num("--duration", quick ? 3 : 10)),
             WarmupDuration = TimeSpan.FromSeconds(Num("--warmup", quick ? 3 : 8)),
-            MaxWarmup = TimeSpan.FromSeconds(Num("--max-warmup", quick ? 10 : 25)),
+            MaxWarmup = TimeSpan.FromSeconds(Num("--max-warmup", quick ? 10 : 30)),
             Rounds = quick ? 1 : 2,
             IngestOrganizations = 200,
             ScaleSizes = sizes,

@@ -123,25 +123,28 @@ public static class LoadDriver
         RunAsync("warm-up", concurrency, duration, operation, dedicatedThreads: dedicatedThreads);
 
     /// <summary>
-    /// Warms the service until it has settled: at least <paramref name="minimum"/>, then in 3-second steps until a step
-    /// is no faster than the one before (within 5%) while the service's tiered-compilation thread used under 5% of a
-    /// core, or <paramref name="maximum"/>. On a CPU-starved machine tier-up (tier 0 → instrumented → tier 1) takes tens
-    /// of seconds; measuring before it ends measures the JIT.
+    /// Warms the service until it has settled. Tier-up (tier 0 → instrumented → tier 1) runs on a background thread
+    /// that a saturated 2-core machine starves, so the settling runs at low concurrency (at most 4 workers), where the
+    /// JIT gets CPU: at least <paramref name="minimum"/>, then in 3-second steps until a step is no faster than the one
+    /// before (within 5%) while the service's tiered-compilation thread used under 5% of a core, or
+    /// <paramref name="maximum"/>; then 3 seconds at full concurrency (connection pools, thread pool).
     /// </summary>
     public static async Task<double> WarmServiceAsync(int concurrency, TimeSpan minimum, TimeSpan maximum, Operation operation, int servicePid)
     {
         var clock = Stopwatch.StartNew();
-        await RunAsync("warm-up", concurrency, minimum, operation);
+        var low = Math.Min(concurrency, 4);
+        await RunAsync("warm-up", low, minimum, operation);
         var meter = new CpuMeter(servicePid, null);
         var previous = 0.0;
         while (clock.Elapsed < maximum)
         {
             var before = meter.Take();
-            var step = await RunAsync("warm-up", concurrency, TimeSpan.FromSeconds(3), operation);
+            var step = await RunAsync("warm-up", low, TimeSpan.FromSeconds(3), operation);
             var use = CpuMeter.Between(before, meter.Take());
             if (use.AppJit / use.Wall < 0.05 && step.PerSecond < previous * 1.05) break;
             previous = Math.Max(previous, step.PerSecond);
         }
+        await RunAsync("warm-up", concurrency, TimeSpan.FromSeconds(3), operation);
         return clock.Elapsed.TotalSeconds;
     }
 }
