@@ -34,7 +34,9 @@ cleanup() {
   # Service processes the bench started and did not stop (it records their pids); only those, by id.
   if [ -f "$work/service.pids" ]; then
     while read -r pid; do
-      if tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q "Roster.dll --urls"; then kill -TERM "$pid" 2>/dev/null || true; fi
+      if [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q "Roster.dll --urls"; then
+        kill -TERM "$pid" 2>/dev/null || true
+      fi
     done < "$work/service.pids"
   fi
   rm -rf "$work"

@@ -24,7 +24,10 @@ if (!File.Exists(options.RosterDll))
     Console.Error.WriteLine($"The service is not built: {options.RosterDll} (dotnet build src -c Release)");
     return 2;
 }
-var git = (Shell.Run("git", "-C", options.RepoRoot, "rev-parse", "HEAD").Trim(), Shell.Run("git", "-C", options.RepoRoot, "status", "--porcelain").Trim().Length > 0);
+// Uncommitted changes other than the results files themselves make the recorded commit inexact.
+var dirty = Shell.Run("git", "-C", options.RepoRoot, "status", "--porcelain").Split('\n', StringSplitOptions.RemoveEmptyEntries)
+    .Any(line => !line.Contains("bench/RESULTS", StringComparison.Ordinal));
+var git = (Shell.Run("git", "-C", options.RepoRoot, "rev-parse", "HEAD").Trim(), dirty);
 var results = new RunResults { Options = options, Commit = git.Item1, Dirty = git.Item2 };
 var postgresVersion = options.HasPostgres ? await Storage.PostgresVersionAsync(options.PostgresAdmin!) : null;
 results.Machine = MachineInfo.Capture(postgresVersion);

@@ -222,12 +222,24 @@ public sealed class RunResults
         sb.AppendLine($"#### Profile: {p.Phase}");
         sb.AppendLine();
         var perOp = measured?.Cpu is { } c && measured.Count > 0 ? c.App * 1000 / measured.Count : double.NaN;
-        sb.AppendLine($"EventPipe CPU sampling of the service process during an extra {F(p.Seconds, "0")} s phase (not part of the figures; the profiler slows the service): " +
+        sb.AppendLine($"Extra load phases with profilers attached (not part of the figures). EventPipe CPU sampling over {F(p.Seconds, "0")} s (it pauses the process to sample, so it slows the service): " +
                       $"{p.Samples:N0} samples of threads running managed code, {p.Operations:N0} operations, {p.Collections:N0} garbage collections " +
                       $"({F(p.Operations == 0 ? double.NaN : 1000.0 * p.Collections / p.Operations, "0.0")} per 1,000 operations). A sample is charged to the first frame, from the leaf up, " +
                       "in a known component, so BCL helpers count for their caller." +
                       (double.IsNaN(perOp) ? "" : $" Milliseconds are shares of the {F(perOp, "0.000")} ms of service CPU per operation measured above (which also includes JIT, GC and native time)."));
         sb.AppendLine();
+        if (p.Native is { Count: > 0 } native)
+        {
+            sb.AppendLine($"All of the service's CPU by code region (`perf record -p`, cpu-clock at 499 Hz, {p.NativeSamples:N0} samples over a 4 s load phase; kernel and native runtime included):");
+            sb.AppendLine();
+            sb.AppendLine("| code region | share of service CPU |" + (double.IsNaN(perOp) ? "" : " ≈ ms per operation |"));
+            sb.AppendLine("|---|---|" + (double.IsNaN(perOp) ? "" : "---|"));
+            foreach (var x in native)
+                sb.AppendLine($"| {x.Name} | {F(x.Percent, "0.0")}% |" + (double.IsNaN(perOp) ? "" : $" {F(perOp * x.Percent / 100, "0.000")} |"));
+            sb.AppendLine();
+            sb.AppendLine("Managed code by component (EventPipe sample profiler, threads running managed code only):");
+            sb.AppendLine();
+        }
         sb.AppendLine("| component | share of managed samples |" + (double.IsNaN(perOp) ? "" : " ≈ ms per operation |"));
         sb.AppendLine("|---|---|" + (double.IsNaN(perOp) ? "" : "---|"));
         foreach (var x in p.Components)

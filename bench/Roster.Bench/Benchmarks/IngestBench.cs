@@ -82,16 +82,17 @@ public static class IngestBench
             Operation viaApp = (_, ct) => Webhooks.DeliverAsync(client, secrets.WebhookSecret, NextEvent(orgOf(Random.Shared.Next(orgs))).Payload, outcome, ct);
             Operation viaFloor = async (_, ct) => await floor.ApplyAsync(NextEvent(orgOf(Random.Shared.Next(orgs))), ct) == outcome;
 
-            log($"ingest/{provider}/{name}: warming up service and floor ({o.WarmupDuration.TotalSeconds:0}s each, {concurrency} connections)");
-            await LoadDriver.WarmAsync(concurrency, o.WarmupDuration, viaApp);
-            await LoadDriver.WarmAsync(concurrency, o.WarmupDuration, viaFloor);
+            var dedicated = !storage.IsPostgres;
+            var warmed = await LoadDriver.WarmServiceAsync(concurrency, o.WarmupDuration, o.MaxWarmup, viaApp, app.Pid);
+            await LoadDriver.WarmAsync(concurrency, o.WarmupDuration, viaFloor, dedicated);
+            log($"ingest/{provider}/{name}: warmed the service {warmed:0}s (until its JIT settled) and the floor {o.WarmupDuration.TotalSeconds:0}s, {concurrency} connections");
 
             var appRounds = new List<LoadResult>();
             var floorRounds = new List<LoadResult>();
             var slice = o.PhaseDuration / o.Rounds;
             for (var r = 0; r < o.Rounds; r++)
             {
-                floorRounds.Add(await LoadDriver.RunAsync("floor", concurrency, slice, viaFloor, cpu));
+                floorRounds.Add(await LoadDriver.RunAsync("floor", concurrency, slice, viaFloor, cpu, dedicated));
                 appRounds.Add(await LoadDriver.RunAsync("service", concurrency, slice, viaApp, cpu));
                 log($"ingest/{provider}/{name} round {r + 1}: floor {floorRounds[^1].PerSecond:0} ev/s, service {appRounds[^1].PerSecond:0} ev/s");
             }
@@ -103,7 +104,7 @@ public static class IngestBench
                     async () => (int)(await LoadDriver.RunAsync("profiled", concurrency, o.ProfileDuration, viaApp)).Count);
                 log($"ingest/{provider}/{name}: profiled {profile.Samples:N0} samples; top: {string.Join(", ", profile.Components.Take(4).Select(c => $"{c.Name} {c.Percent:0}%"))}");
             }
-            scenarios.Add(new IngestScenario(name, outcome, plan, description,
+            scenarios.Add(new IngestScenario(name, outcome, plan, description + $" (service warmed {warmed:0} s)",
                 LoadResult.Combine("service", appRounds), LoadResult.Combine("floor", floorRounds),
                 outcome == "applied" ? IngestFloor.Applied.Length : IngestFloor.Refused.Length, profile));
         }

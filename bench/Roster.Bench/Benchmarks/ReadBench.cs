@@ -30,7 +30,10 @@ public static class ReadBench
         Operation members = (_, ct) => { var c = callers.AnyMember(); return Http.GetOkAsync(client, c.Path, c.Token, ct); };
         Operation pending = (_, ct) => { var c = callers.AnyInvitee(); return Http.GetOkAsync(client, c.Path, c.Token, ct); };
 
-        foreach (var op in new[] { floor, members, pending }) await LoadDriver.WarmAsync(concurrency, o.WarmupDuration / 2, op);
+        var warmed = 0.0;
+        foreach (var op in new[] { floor, members, pending })
+            warmed += await LoadDriver.WarmServiceAsync(concurrency, o.WarmupDuration / 2, o.MaxWarmup / 2, op, app.Pid);
+        log($"read/{provider}: warmed the service {warmed:0}s (until its JIT settled)");
         var cpu = new CpuMeter(app.Pid, db.Storage.IsPostgres ? postmaster : null);
         var rounds = new Dictionary<string, List<LoadResult>> { ["floor"] = [], ["members"] = [], ["pending"] = [] };
         var slice = o.PhaseDuration / o.Rounds;
@@ -43,7 +46,7 @@ public static class ReadBench
         }
         var profiles = new List<CpuProfile>();
         if (o.Profile && db.Storage.IsPostgres)
-            foreach (var (name, op) in new[] { ("floor", floor), ("members", members), ("mine/pending", pending) })
+            foreach (var (name, op) in new[] { ("members", members) })
                 profiles.Add(await Profiler.SampleAsync(app.Pid, $"read {provider} {name}", o.WorkDir,
                     async () => (int)(await LoadDriver.RunAsync("profiled", concurrency, o.ProfileDuration, op)).Count));
         return new ReadResult(db.Storage.Label, concurrency, db.Shape.Memberships,

@@ -64,7 +64,7 @@ public static class ScaleBench
             var names = new[] { ("members", "GET /api/organizations/{orgId}/members"), ("pending", "GET /api/membership-requests/mine/pending"), ("webhook", "POST /webhooks/workos (membership.created, applied)") };
             for (var i = 0; i < dbs.Count; i++)
                 foreach (var (n, _) in names)
-                    await LoadDriver.WarmAsync(1, TimeSpan.FromSeconds(o.Quick ? 1 : 2), Op(n, i));
+                    await LoadDriver.WarmServiceAsync(2, TimeSpan.FromSeconds(o.Quick ? 1 : 2), TimeSpan.FromSeconds(o.Quick ? 2 : 6), Op(n, i), apps[i]!.Pid);
 
             var ops = new List<ScaleOp>();
             foreach (var (name, label) in names)

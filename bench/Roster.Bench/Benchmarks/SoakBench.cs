@@ -53,7 +53,7 @@ public static class SoakBench
             return ok;
         };
 
-        await LoadDriver.WarmAsync(concurrency, TimeSpan.FromSeconds(o.Quick ? 5 : 10), mixed);
+        await LoadDriver.WarmServiceAsync(concurrency, TimeSpan.FromSeconds(o.Quick ? 3 : 8), o.MaxWarmup / 2, mixed, app.Pid);
         var startRss = app.RssBytes();
         log($"soak/{provider}: {o.SoakMinutes} min of mixed traffic, {concurrency} connections; RSS after warm-up {startRss / 1048576.0:0} MB");
         var samples = new List<RssSample>();

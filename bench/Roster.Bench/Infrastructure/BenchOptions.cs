@@ -20,6 +20,7 @@ public sealed class BenchOptions
     public int SqliteConcurrency { get; init; } = 16;
     public TimeSpan PhaseDuration { get; init; }
     public TimeSpan WarmupDuration { get; init; }
+    public TimeSpan MaxWarmup { get; init; }
     public int Rounds { get; init; } = 2;
     public int IngestOrganizations { get; init; } = 200;
     public IReadOnlyList<int> ScaleSizes { get; init; } = [10_000, 1_000_000];
@@ -47,7 +48,9 @@ public sealed class BenchOptions
           --out <file>                 write RESULTS.md there (all)
           --quick                      short phases, small scale sizes, 1-minute soak, short micro jobs (smoke test)
           --soak-minutes <m>           soak length (default 5)
-          --duration <s>               measured seconds per ingest/read phase (default 12; quick 3)
+          --duration <s>               measured seconds per ingest/read phase (default 10; quick 3)
+          --warmup <s>                 minimum warm-up seconds per phase (default 8; quick 3); the service is warmed on
+                                       until its tiered JIT settles, up to --max-warmup <s> (default 30; quick 10)
           --concurrency <n>            load-driver connections on PostgreSQL (default 32) ; --sqlite-concurrency <n> (default 16)
           --scale-sizes <a,b>          membership counts (default 10000,1000000; quick 2000,50000)
           --no-sqlite-scale            scale only PostgreSQL
@@ -95,12 +98,13 @@ public sealed class BenchOptions
             Quick = quick,
             Concurrency = (int)Num("--concurrency", 32),
             SqliteConcurrency = (int)Num("--sqlite-concurrency", 16),
-            PhaseDuration = TimeSpan.FromSeconds(Num("--duration", quick ? 3 : 12)),
-            WarmupDuration = TimeSpan.FromSeconds(quick ? 3 : 8),
+            PhaseDuration = TimeSpan.FromSeconds(Num("--duration", quick ? 3 : 10)),
+            WarmupDuration = TimeSpan.FromSeconds(Num("--warmup", quick ? 3 : 8)),
+            MaxWarmup = TimeSpan.FromSeconds(Num("--max-warmup", quick ? 10 : 30)),
             Rounds = quick ? 1 : 2,
             IngestOrganizations = 200,
             ScaleSizes = sizes,
-            ScaleOpDuration = TimeSpan.FromSeconds(quick ? 4 : 15),
+            ScaleOpDuration = TimeSpan.FromSeconds(quick ? 4 : 10),
             SqliteScale = !flags.ContainsKey("--no-sqlite-scale"),
             SoakMinutes = Num("--soak-minutes", quick ? 1 : 5),
             SoakConcurrency = 16,
@@ -108,7 +112,7 @@ public sealed class BenchOptions
             Profile = !flags.ContainsKey("--no-profile"),
             ServiceEnvironment = (Get("--service-env") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(kv => kv.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv.Length > 1 ? kv[1] : ""),
-            ProfileDuration = TimeSpan.FromSeconds(quick ? 3 : 5),
+            ProfileDuration = TimeSpan.FromSeconds(quick ? 4 : 5),
             Providers = (Get("--providers") ?? "postgres,sqlite").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
         };
     }

@@ -11,7 +11,11 @@ public delegate Task<bool> Operation(int worker, CancellationToken ct);
 /// </summary>
 public static class LoadDriver
 {
-    public static async Task<LoadResult> RunAsync(string name, int concurrency, TimeSpan duration, Operation operation, CpuMeter? cpu = null)
+    /// <param name="dedicatedThreads">One OS thread per worker: for a provider whose "async" calls complete synchronously
+    /// (Microsoft.Data.Sqlite), so <paramref name="concurrency"/> transactions really are in flight at once instead of as
+    /// many as the thread pool happens to have threads.</param>
+    public static async Task<LoadResult> RunAsync(string name, int concurrency, TimeSpan duration, Operation operation, CpuMeter? cpu = null,
+        bool dedicatedThreads = false)
     {
         var latencies = new List<double>[concurrency];
         var errors = new long[concurrency];
@@ -19,7 +23,27 @@ public static class LoadDriver
         using var stop = new CancellationTokenSource();
         var before = cpu?.Take();
         var started = Stopwatch.GetTimestamp();
-        var workers = Enumerable.Range(0, concurrency).Select(w => Task.Run(async () =>
+        Func<Func<Task>, Task> start = dedicatedThreads
+            ? body =>
+            {
+                var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                var thread = new Thread(() =>
+                {
+                    try
+                    {
+                        body().GetAwaiter().GetResult();
+                        done.SetResult();
+                    }
+                    catch (Exception ex)
+                    {
+                        done.SetException(ex);
+                    }
+                }) { IsBackground = true, Name = "floor worker" };
+                thread.Start();
+                return done.Task;
+            }
+            : Task.Run;
+        var workers = Enumerable.Range(0, concurrency).Select(w => start(async () =>
         {
             var mine = latencies[w] = new List<double>(16_384);
             while (!stop.IsCancellationRequested)
@@ -95,8 +119,34 @@ public static class LoadDriver
     }
 
     /// <summary>Runs the operation without recording anything (JIT, pools, caches).</summary>
-    public static Task WarmAsync(int concurrency, TimeSpan duration, Operation operation) =>
-        RunAsync("warm-up", concurrency, duration, operation);
+    public static Task WarmAsync(int concurrency, TimeSpan duration, Operation operation, bool dedicatedThreads = false) =>
+        RunAsync("warm-up", concurrency, duration, operation, dedicatedThreads: dedicatedThreads);
+
+    /// <summary>
+    /// Warms the service until it has settled. Tier-up (tier 0 → instrumented → tier 1) runs on a background thread
+    /// that a saturated 2-core machine starves, so the settling runs at low concurrency (at most 4 workers), where the
+    /// JIT gets CPU: at least <paramref name="minimum"/>, then in 3-second steps until a step is no faster than the one
+    /// before (within 5%) while the service's tiered-compilation thread used under 5% of a core, or
+    /// <paramref name="maximum"/>; then 3 seconds at full concurrency (connection pools, thread pool).
+    /// </summary>
+    public static async Task<double> WarmServiceAsync(int concurrency, TimeSpan minimum, TimeSpan maximum, Operation operation, int servicePid)
+    {
+        var clock = Stopwatch.StartNew();
+        var low = Math.Min(concurrency, 4);
+        await RunAsync("warm-up", low, minimum, operation);
+        var meter = new CpuMeter(servicePid, null);
+        var previous = 0.0;
+        while (clock.Elapsed < maximum)
+        {
+            var before = meter.Take();
+            var step = await RunAsync("warm-up", low, TimeSpan.FromSeconds(3), operation);
+            var use = CpuMeter.Between(before, meter.Take());
+            if (use.AppJit / use.Wall < 0.05 && step.PerSecond < previous * 1.05) break;
+            previous = Math.Max(previous, step.PerSecond);
+        }
+        await RunAsync("warm-up", concurrency, TimeSpan.FromSeconds(3), operation);
+        return clock.Elapsed.TotalSeconds;
+    }
 }
 
 public sealed class LoadResult

@@ -9,8 +9,12 @@ public sealed record Storage(string Provider, string ConnectionString, string La
     public bool IsPostgres => Provider == "Postgres";
 
     /// <summary>A fresh PostgreSQL database on the throwaway cluster.</summary>
+    /// <summary>Distinguishes the databases of one run from another's on the same cluster.</summary>
+    public static readonly string RunTag = Guid.NewGuid().ToString("N")[..6];
+
     public static async Task<Storage> CreatePostgresAsync(BenchOptions options, string name)
     {
+        name = $"{name}_{RunTag}";
         await using (var admin = new NpgsqlConnection(options.PostgresAdmin))
         {
             await admin.OpenAsync();

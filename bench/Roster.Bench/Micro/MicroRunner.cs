@@ -27,7 +27,7 @@ public static class MicroRunner
             .WithToolchain(InProcessEmitToolchain.Instance)
             .WithLaunchCount(1)
             .WithWarmupCount(o.MicroQuick ? 2 : 4)
-            .WithIterationCount(o.MicroQuick ? 4 : 12)
+            .WithIterationCount(o.MicroQuick ? 4 : 8)
             .WithIterationTime(Perfolizer.Horology.TimeInterval.FromMilliseconds(o.MicroQuick ? 100 : 250));
         var config = ManualConfig.CreateEmpty()
             .AddJob(job)
