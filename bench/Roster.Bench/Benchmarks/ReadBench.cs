@@ -46,7 +46,7 @@ public static class ReadBench
         }
         var profiles = new List<CpuProfile>();
         if (o.Profile && db.Storage.IsPostgres)
-            foreach (var (name, op) in new[] { ("members", members) })
+            foreach (var (name, op) in new[] { ("floor", floor), ("members", members), ("pending", pending) })
                 profiles.Add(await Profiler.SampleAsync(app.Pid, $"read {provider} {name}", o.WorkDir,
                     async () => (int)(await LoadDriver.RunAsync("profiled", concurrency, o.ProfileDuration, op)).Count));
         return new ReadResult(db.Storage.Label, concurrency, db.Shape.Memberships,

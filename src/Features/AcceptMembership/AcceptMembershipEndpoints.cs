@@ -33,9 +33,7 @@ public static class AcceptMembershipEndpoints
     }
 
     public static async Task<Ok<List<InvitationView>>> MyPendingInvitations(Caller caller, RosterDb db, CancellationToken ct) =>
-        TypedResults.Ok(await db.InvitationViews(db.Memberships.AsNoTracking().Where(m =>
-                m.UserId == caller.UserId && m.Status == MembershipStatus.Pending && m.Source == MembershipSource.OwnerAdd))
-            .ToListAsync(ct));
+        TypedResults.Ok(await db.PendingInvitationsAsync(caller.UserId, ct));
 
     public static async Task<Results<Ok<MembershipView>, ProblemHttpResult>> Accept(
         Guid membershipId, Caller caller, RosterDb db, WorkOsOptions workos, TimeProvider clock, CancellationToken ct)

@@ -207,8 +207,5 @@ public static class JoinRequestsEndpoints
     }
 
     public static async Task<Ok<List<InvitationView>>> MyJoinRequests(Caller caller, RosterDb db, CancellationToken ct) =>
-        TypedResults.Ok(await db.InvitationViews(db.Memberships.AsNoTracking().Where(m =>
-                m.UserId == caller.UserId && m.Status == MembershipStatus.Pending
-                && (m.Source == MembershipSource.JoinRequest || m.Source == null)))
-            .ToListAsync(ct));
+        TypedResults.Ok(await db.PendingJoinRequestsAsync(caller.UserId, ct));
 }

@@ -68,18 +68,21 @@ public static class MembersEndpoints
         return app;
     }
 
-    /// <summary>Active members and the owner_add invitations still waiting; join requests are listed elsewhere.</summary>
     private static IQueryable<Membership> Listed(RosterDb db, Guid organizationId) =>
-        db.Memberships.Where(m => m.OrganizationId == organizationId && m.DeletedAt == null
-                                  && (m.Status == MembershipStatus.Active
-                                      || (m.Status == MembershipStatus.Pending && m.Source == MembershipSource.OwnerAdd)));
+        db.Memberships.Where(MembershipQueries.IsListed).Where(m => m.OrganizationId == organizationId);
 
     public static async Task<Results<Ok<List<MembershipView>>, ProblemHttpResult>> ListMembers(
         string orgId, Caller caller, RosterDb db, CancellationToken ct)
     {
-        var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.ActiveMember, ct);
-        if (problem is not null) return problem;
-        return TypedResults.Ok(await db.Views(Listed(db, access!.Organization.Id).AsNoTracking()).ToListAsync(ct));
+        // The hottest read, so one round trip: the list itself shows whether the caller is an active member, which is
+        // OrgRequirement.ActiveMember (anyone else gets the same 404 as for an organization that does not exist).
+        var organizationId = Guid.TryParse(orgId, out var id) ? id : (await OrgAccess.FindOrganizationAsync(db, orgId, ct))?.Id;
+        if (organizationId is null) return Problems.NotFound(OrgAccess.NotVisible);
+        var members = await db.ListedMembersAsync(organizationId.Value, ct);
+        var visible = caller.IsPlatformAdmin
+            ? members.Count > 0 || await OrgAccess.FindOrganizationAsync(db, orgId, ct) is not null
+            : members.Exists(m => m.UserId == caller.UserId && m.Status == MembershipStatus.Active);
+        return visible ? TypedResults.Ok(members) : Problems.NotFound(OrgAccess.NotVisible);
     }
 
     public static async Task<Results<Ok<SearchHit>, ProblemHttpResult>> SearchByEmail(

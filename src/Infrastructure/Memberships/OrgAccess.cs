@@ -28,15 +28,17 @@ public sealed record OrgAccess(Organization Organization, Membership? CallerMemb
     /// Resolves {orgId} (Roster id or WorkOS org_ id) and checks the caller may do what <paramref name="requirement"/>
     /// says. Someone with no membership gets 404 (the org is not visible to them); a member without the right gets 403.
     /// </summary>
+    public const string NotVisible = "No such organization is visible to you.";
+
     public static async Task<(OrgAccess? Access, ProblemHttpResult? Problem)> CheckAsync(
         RosterDb db, string orgId, Caller caller, OrgRequirement requirement, CancellationToken ct)
     {
-        var organization = await FindOrganizationAsync(db, orgId, ct);
-        if (organization is null) return (null, Problems.NotFound("No such organization is visible to you."));
+        var found = Guid.TryParse(orgId, out var id) ? await ById.For(db)(db, id, caller.UserId)
+            : orgId.StartsWith("org_", StringComparison.Ordinal) ? await ByWorkosId.For(db)(db, orgId, caller.UserId)
+            : null;
+        if (found is null) return (null, Problems.NotFound(NotVisible));
+        var (organization, membership) = (found.Organization, found.CallerMembership);
 
-        var membership = await db.Memberships.AsNoTracking().FirstOrDefaultAsync(m =>
-            m.OrganizationId == organization.Id && m.UserId == caller.UserId &&
-            m.Status == MembershipStatus.Active && m.DeletedAt == null, ct);
         var access = new OrgAccess(organization, membership, caller);
 
         var allowed = requirement switch
@@ -50,7 +52,7 @@ public sealed record OrgAccess(Organization Organization, Membership? CallerMemb
         };
         if (allowed) return (access, null);
         if (!access.IsMember && requirement != OrgRequirement.PlatformAdmin)
-            return (null, Problems.NotFound("No such organization is visible to you."));
+            return (null, Problems.NotFound(NotVisible));
         return (null, Problems.Forbidden(requirement switch
         {
             OrgRequirement.Owner => "Only an owner of this organization may do this.",
@@ -59,12 +61,31 @@ public sealed record OrgAccess(Organization Organization, Membership? CallerMemb
         }));
     }
 
-    public static Task<Organization?> FindOrganizationAsync(RosterDb db, string orgId, CancellationToken ct)
+    public static async Task<Organization?> FindOrganizationAsync(RosterDb db, string orgId, CancellationToken ct)
     {
-        if (Guid.TryParse(orgId, out var id))
-            return db.Organizations.AsNoTracking().FirstOrDefaultAsync(o => o.Id == id && o.DeletedAt == null, ct);
-        if (orgId.StartsWith("org_", StringComparison.Ordinal))
-            return db.Organizations.AsNoTracking().FirstOrDefaultAsync(o => o.WorkosOrganizationId == orgId && o.DeletedAt == null, ct);
-        return Task.FromResult<Organization?>(null);
+        var found = Guid.TryParse(orgId, out var id) ? await ById.For(db)(db, id, Guid.Empty)
+            : orgId.StartsWith("org_", StringComparison.Ordinal) ? await ByWorkosId.For(db)(db, orgId, Guid.Empty)
+            : null;
+        return found?.Organization;
     }
+
+    private sealed record Found(Organization Organization, Membership? CallerMembership);
+
+    // One round trip for both: the live organization and the caller's active membership in it (at most one, by the
+    // partial unique index). Compiled, because every organization-scoped request starts here.
+    private static readonly PerModelQuery<Func<RosterDb, Guid, Guid, Task<Found?>>> ById = new(() => EF.CompileAsyncQuery((RosterDb db, Guid id, Guid userId) =>
+        (from o in db.Organizations.AsNoTracking()
+         where o.Id == id && o.DeletedAt == null
+         join m in db.Memberships.AsNoTracking().Where(m => m.UserId == userId && m.Status == MembershipStatus.Active && m.DeletedAt == null)
+             on o.Id equals m.OrganizationId into ms
+         from m in ms.DefaultIfEmpty()
+         select new Found(o, m)).FirstOrDefault()));
+
+    private static readonly PerModelQuery<Func<RosterDb, string, Guid, Task<Found?>>> ByWorkosId = new(() => EF.CompileAsyncQuery((RosterDb db, string workosId, Guid userId) =>
+        (from o in db.Organizations.AsNoTracking()
+         where o.WorkosOrganizationId == workosId && o.DeletedAt == null
+         join m in db.Memberships.AsNoTracking().Where(m => m.UserId == userId && m.Status == MembershipStatus.Active && m.DeletedAt == null)
+             on o.Id equals m.OrganizationId into ms
+         from m in ms.DefaultIfEmpty()
+         select new Found(o, m)).FirstOrDefault()));
 }
