@@ -38,8 +38,8 @@ public sealed class IngestFloor : IAsyncDisposable
     {
         _pg = storage.IsPostgres;
         _connectionString = storage.ConnectionString;
-        // As the service builds it (StorageRegistration): one data source, default pool.
-        if (_pg) _dataSource = new NpgsqlDataSourceBuilder(storage.ConnectionString).Build();
+        // As the service builds it (StorageRegistration.BuildDataSource): one data source, default pool, auto-prepare.
+        if (_pg) _dataSource = Roster.Infrastructure.Data.StorageRegistration.BuildDataSource(storage.ConnectionString);
     }
 
     public int StatementsPerEvent(bool refused) => refused ? Refused.Length : Applied.Length;
