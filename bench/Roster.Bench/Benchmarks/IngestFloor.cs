@@ -55,6 +55,7 @@ public sealed class IngestFloor : IAsyncDisposable
         "SELECT users WHERE workos_user_id = $1 AND deleted_at IS NULL LIMIT 1",
         "SELECT memberships WHERE workos_membership_id = $1 LIMIT 1",
         "SELECT memberships WHERE organization_id = $1 AND deleted_at IS NULL AND workos_membership_id IS NULL AND workos_user_id = $2 LIMIT 1",
+        "SELECT memberships WHERE organization_id = $1 AND deleted_at IS NULL AND workos_membership_id IS NOT NULL AND workos_membership_id <> $2 AND workos_user_id = $3 LIMIT 1   [an earlier WorkOS membership of the person]",
         "SELECT seat_reservations WHERE organization_id = $1 AND expires_at > $2 AND source <> 'outbound' AND workos_user_id = $3 ORDER BY created_at LIMIT 1",
         "SELECT seat_type, status, count(*) FROM memberships … GROUP BY   [seat check]",
         "SELECT seat_type, count(*) FROM seat_reservations … GROUP BY   [seat check]",
@@ -73,7 +74,8 @@ public sealed class IngestFloor : IAsyncDisposable
         "SELECT EXISTS (… webhook_events …)   [own pooled connection]", "BEGIN",
         "SAVEPOINT", "INSERT INTO webhook_events …", "RELEASE SAVEPOINT",
         "SELECT organizations …", "UPDATE organizations SET seat_lock_version …", "SELECT users …",
-        "SELECT memberships (by WorkOS id)", "SELECT memberships (by organization + WorkOS user)", "SELECT seat_reservations (staged)",
+        "SELECT memberships (by WorkOS id)", "SELECT memberships (by organization + WorkOS user)",
+        "SELECT memberships (an earlier WorkOS membership of the person)", "SELECT seat_reservations (staged)",
         "SELECT … memberships GROUP BY   [seat check]", "SELECT … seat_reservations GROUP BY   [seat check]",
         "SAVEPOINT",
         "INSERT INTO membership_refusals …; INSERT INTO notification_outbox …; UPDATE webhook_events SET detail, outcome   [one batch on PostgreSQL, three commands on SQLite]",
@@ -105,6 +107,7 @@ public sealed class IngestFloor : IAsyncDisposable
         var user = await QueryAsync(c, tx, S.SelectUser, ct, e.WorkosUserId);
         if (await QueryAsync(c, tx, S.SelectMembershipByWorkosId, ct, e.WorkosMembershipId) is not null) return "unexpected";
         if (await QueryAsync(c, tx, S.SelectMembershipByOrgAndUser, ct, orgId, e.WorkosUserId) is not null) return "unexpected";
+        if (await QueryAsync(c, tx, S.SelectEarlierWorkosMembership, ct, orgId, e.WorkosMembershipId, e.WorkosUserId) is not null) return "unexpected";
         now = DateTime.UtcNow;
         if (await QueryAsync(c, tx, S.SelectReservation, ct, orgId, now, e.WorkosUserId) is not null) return "unexpected";
 
@@ -300,6 +303,11 @@ public sealed class IngestFloor : IAsyncDisposable
             $"SELECT {MembershipColumnsPg}\nFROM memberships AS m\nWHERE m.organization_id = $1 AND m.deleted_at IS NULL AND m.workos_membership_id IS NULL AND m.workos_user_id = $2\nLIMIT 1",
             $"SELECT {MembershipColumnsSqlite}\nFROM \"memberships\" AS \"m\"\nWHERE \"m\".\"organization_id\" = @organizationId AND \"m\".\"deleted_at\" IS NULL AND \"m\".\"workos_membership_id\" IS NULL AND \"m\".\"workos_user_id\" = @data_UserId\nLIMIT 1",
             "@organizationId", "@data_UserId");
+
+        public static readonly Sql SelectEarlierWorkosMembership = new(
+            $"SELECT {MembershipColumnsPg}\nFROM memberships AS m\nWHERE m.organization_id = $1 AND m.deleted_at IS NULL AND m.workos_membership_id IS NOT NULL AND m.workos_membership_id <> $2 AND m.workos_user_id = $3\nLIMIT 1",
+            $"SELECT {MembershipColumnsSqlite}\nFROM \"memberships\" AS \"m\"\nWHERE \"m\".\"organization_id\" = @organizationId AND \"m\".\"deleted_at\" IS NULL AND \"m\".\"workos_membership_id\" IS NOT NULL AND \"m\".\"workos_membership_id\" <> @workosMembershipId AND \"m\".\"workos_user_id\" = @workosUserId\nLIMIT 1",
+            "@organizationId", "@workosMembershipId", "@workosUserId");
 
         public static readonly Sql SelectReservation = new(
             "SELECT s.id, s.created_at, s.email, s.expires_at, s.organization_id, s.seat_type, s.source, s.workos_invitation_id, s.workos_user_id\nFROM seat_reservations AS s\nWHERE s.organization_id = $1 AND s.expires_at > $2 AND s.source <> 'outbound' AND s.workos_user_id = $3\nORDER BY s.created_at\nLIMIT 1",

@@ -19,7 +19,7 @@ public static class MembershipEvents
         if (organization.DeletedAt is not null) return EventOutcome.Ignored("The organization is deleted.");
         await ctx.Ledger.LockAsync(organization.Id, ct);
 
-        var user = await ctx.Db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.WorkosUserId == data.UserId && u.DeletedAt == null, ct);
+        var user = await ctx.LiveUserAsync(data.UserId!, ct);
         var row = await FindAsync(ctx.Db, organization.Id, data, user, ct);
         if (row is not null)
         {
@@ -43,7 +43,7 @@ public static class MembershipEvents
         var eventTime = WebhookContext.EventTime(data.UpdatedAt, evt, ctx.Now);
         var organization = await ctx.EnsureOrganizationAsync(data.OrganizationId!, data.OrganizationName, ct);
         await ctx.Ledger.LockAsync(organization.Id, ct);
-        var user = await ctx.Db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.WorkosUserId == data.UserId && u.DeletedAt == null, ct);
+        var user = await ctx.LiveUserAsync(data.UserId!, ct);
         var row = await FindAsync(ctx.Db, organization.Id, data, user, ct);
 
         if (row is null)
@@ -183,10 +183,7 @@ public static class MembershipEvents
     private static async Task<EventOutcome?> SupersededAsync(WebhookContext ctx, Guid organizationId, WorkOsMembership data, User? user,
         DateTime eventTime, CancellationToken ct)
     {
-        var userId = user?.Id;
-        var previous = await ctx.Db.Memberships.FirstOrDefaultAsync(m => m.OrganizationId == organizationId && m.DeletedAt == null
-            && m.WorkosMembershipId != null && m.WorkosMembershipId != data.Id
-            && ((userId != null && m.UserId == userId) || m.WorkosUserId == data.UserId), ct);
+        var previous = await EarlierWorkosRowOfPerson.For(ctx.Db)(ctx.Db, organizationId, data.Id!, user?.Id, data.UserId!, ct);
         if (previous is null) return null;
         if (previous.WorkosUpdatedAt is { } seen && eventTime <= seen)
             return EventOutcome.Stale("A newer WorkOS membership of this person was already applied.");
@@ -199,13 +196,25 @@ public static class MembershipEvents
     /// <summary>The row this WorkOS membership is: by its om_ id (tombstones included), else the live row of the same person.</summary>
     private static async Task<Membership?> FindAsync(RosterDb db, Guid organizationId, WorkOsMembership data, User? user, CancellationToken ct)
     {
-        var byId = await db.Memberships.FirstOrDefaultAsync(m => m.WorkosMembershipId == data.Id, ct);
+        var byId = await MembershipByWorkosId.For(db)(db, data.Id!, ct);
         if (byId is not null) return byId;
-        var userId = user?.Id;
-        return await db.Memberships.FirstOrDefaultAsync(m => m.OrganizationId == organizationId && m.DeletedAt == null
-            && m.WorkosMembershipId == null
-            && ((userId != null && m.UserId == userId) || m.WorkosUserId == data.UserId), ct);
+        return await LocalRowOfPerson.For(db)(db, organizationId, user?.Id, data.UserId!, ct);
     }
+
+    private static readonly PerModelQuery<Func<RosterDb, Guid, string, Guid?, string, CancellationToken, Task<Membership?>>> EarlierWorkosRowOfPerson = new(() =>
+        EF.CompileAsyncQuery((RosterDb db, Guid organizationId, string workosMembershipId, Guid? userId, string workosUserId, CancellationToken ct) =>
+            db.Memberships.FirstOrDefault(m => m.OrganizationId == organizationId && m.DeletedAt == null
+                && m.WorkosMembershipId != null && m.WorkosMembershipId != workosMembershipId
+                && ((userId != null && m.UserId == userId) || m.WorkosUserId == workosUserId))));
+
+    private static readonly PerModelQuery<Func<RosterDb, string, CancellationToken, Task<Membership?>>> MembershipByWorkosId = new(() =>
+        EF.CompileAsyncQuery((RosterDb db, string workosMembershipId, CancellationToken ct) =>
+            db.Memberships.FirstOrDefault(m => m.WorkosMembershipId == workosMembershipId)));
+
+    private static readonly PerModelQuery<Func<RosterDb, Guid, Guid?, string, CancellationToken, Task<Membership?>>> LocalRowOfPerson = new(() =>
+        EF.CompileAsyncQuery((RosterDb db, Guid organizationId, Guid? userId, string workosUserId, CancellationToken ct) =>
+            db.Memberships.FirstOrDefault(m => m.OrganizationId == organizationId && m.DeletedAt == null && m.WorkosMembershipId == null
+                && ((userId != null && m.UserId == userId) || m.WorkosUserId == workosUserId))));
 
     /// <summary>
     /// The person already holds a seat through a local row (Roster's own outbound create, or a pending owner_add), so any
@@ -222,13 +231,16 @@ public static class MembershipEvents
 
     private static async Task<SeatReservation?> MatchReservationAsync(WebhookContext ctx, Guid organizationId, string workosUserId, string? email, CancellationToken ct)
     {
-        var now = ctx.Now;
-        return await ctx.Db.SeatReservations
-            .Where(r => r.OrganizationId == organizationId && r.ExpiresAt > now && r.Source != SeatReservationSources.Outbound
-                        && (r.WorkosUserId == workosUserId || (email != null && r.Email == email)))
-            .OrderBy(r => r.CreatedAt)
-            .FirstOrDefaultAsync(ct);
+        return await StagedReservation.For(ctx.Db)(ctx.Db, organizationId, ctx.Now, workosUserId, email, ct);
     }
+
+    private static readonly PerModelQuery<Func<RosterDb, Guid, DateTime, string, string?, CancellationToken, Task<SeatReservation?>>> StagedReservation = new(() =>
+        EF.CompileAsyncQuery((RosterDb db, Guid organizationId, DateTime now, string workosUserId, string? email, CancellationToken ct) =>
+            db.SeatReservations
+                .Where(r => r.OrganizationId == organizationId && r.ExpiresAt > now && r.Source != SeatReservationSources.Outbound
+                            && (r.WorkosUserId == workosUserId || (email != null && r.Email == email)))
+                .OrderBy(r => r.CreatedAt)
+                .FirstOrDefault()));
 
     private static Membership NewRow(Organization organization, WorkOsMembership data, User? user, string status, string seatType, string source, DateTime now) => new()
     {

@@ -6,6 +6,19 @@ namespace Roster.Features.WebhookIngest;
 /// <summary>A user's role assignments in one organization, made to match exactly what the latest membership event says.</summary>
 public static class RoleAssignments
 {
+    // Compiled: every membership event runs these (see WebhookProcessor).
+    private static readonly PerModelQuery<Func<RosterDb, Guid, string, IAsyncEnumerable<OrganizationRoleAssignment>>> LiveAssignments = new(() =>
+        EF.CompileAsyncQuery((RosterDb db, Guid organizationId, string workosUserId) =>
+            db.RoleAssignments.Where(a => a.OrganizationId == organizationId && a.WorkosUserId == workosUserId && a.DeletedAt == null)));
+
+    private static readonly PerModelQuery<Func<RosterDb, Guid, string, CancellationToken, Task<OrganizationRole?>>> LiveOrganizationRole = new(() =>
+        EF.CompileAsyncQuery((RosterDb db, Guid organizationId, string slug, CancellationToken ct) =>
+            db.OrganizationRoles.FirstOrDefault(r => r.OrganizationId == organizationId && r.WorkosSlug == slug && r.DeletedAt == null)));
+
+    private static readonly PerModelQuery<Func<RosterDb, string, CancellationToken, Task<GlobalRole?>>> LiveGlobalRole = new(() =>
+        EF.CompileAsyncQuery((RosterDb db, string slug, CancellationToken ct) =>
+            db.GlobalRoles.FirstOrDefault(r => r.WorkosSlug == slug && r.DeletedAt == null)));
+
     /// <summary>
     /// Resolves each slug to the organization's own role first, then an environment role; a slug Roster has not
     /// seen yet gets a placeholder role (filled in when its role event arrives), so no assignment is lost to ordering.
@@ -17,9 +30,7 @@ public static class RoleAssignments
         foreach (var slug in slugs.Distinct(StringComparer.Ordinal))
             wanted.Add(await ResolveAsync(ctx, organization, slug, ct));
 
-        var current = await ctx.Db.RoleAssignments
-            .Where(a => a.OrganizationId == organization.Id && a.WorkosUserId == workosUserId && a.DeletedAt == null)
-            .ToListAsync(ct);
+        var current = await LiveAssignments.For(ctx.Db)(ctx.Db, organization.Id, workosUserId).ToListAsync(ct);
         foreach (var assignment in current)
         {
             if (wanted.Remove(assignment.RoleUrn))
@@ -71,10 +82,9 @@ public static class RoleAssignments
 
     private static async Task<string> ResolveAsync(WebhookContext ctx, Organization organization, string slug, CancellationToken ct)
     {
-        var organizationRole = await ctx.Db.OrganizationRoles
-            .FirstOrDefaultAsync(r => r.OrganizationId == organization.Id && r.WorkosSlug == slug && r.DeletedAt == null, ct);
+        var organizationRole = await LiveOrganizationRole.For(ctx.Db)(ctx.Db, organization.Id, slug, ct);
         if (organizationRole is not null) return RoleUrn.Organization(organizationRole.Id);
-        var globalRole = await ctx.Db.GlobalRoles.FirstOrDefaultAsync(r => r.WorkosSlug == slug && r.DeletedAt == null, ct);
+        var globalRole = await LiveGlobalRole.For(ctx.Db)(ctx.Db, slug, ct);
         if (globalRole is not null) return RoleUrn.Global(globalRole.Id);
 
         // Custom organization role slugs start "org-"; anything else is an environment role.

@@ -24,13 +24,24 @@ public sealed class WebhookContext(
     public ILogger Logger { get; } = logger;
     public DateTime Now => clock.GetUtcNow().UtcDateTime;
 
+    private static readonly PerModelQuery<Func<RosterDb, string, CancellationToken, Task<Organization?>>> OrganizationByWorkosId = new(() =>
+        EF.CompileAsyncQuery((RosterDb db, string workosOrganizationId, CancellationToken ct) =>
+            db.Organizations.FirstOrDefault(o => o.WorkosOrganizationId == workosOrganizationId)));
+
+    private static readonly PerModelQuery<Func<RosterDb, string, CancellationToken, Task<User?>>> LiveUserByWorkosId = new(() =>
+        EF.CompileAsyncQuery((RosterDb db, string workosUserId, CancellationToken ct) =>
+            db.Users.AsNoTracking().FirstOrDefault(u => u.WorkosUserId == workosUserId && u.DeletedAt == null)));
+
+    /// <summary>The live local user with this WorkOS id, untracked; null when WorkOS told us of someone not signed in yet.</summary>
+    public Task<User?> LiveUserAsync(string workosUserId, CancellationToken ct) => LiveUserByWorkosId.For(Db)(Db, workosUserId, ct);
+
     /// <summary>
     /// The local organization for a WorkOS org id, created as a placeholder (name only, no WorkOS timestamps) when a
     /// membership or invitation arrives before its organization.created, so the later event still applies in full.
     /// </summary>
     public async Task<Organization> EnsureOrganizationAsync(string workosOrganizationId, string? name, CancellationToken ct)
     {
-        var organization = await Db.Organizations.FirstOrDefaultAsync(o => o.WorkosOrganizationId == workosOrganizationId, ct);
+        var organization = await OrganizationByWorkosId.For(Db)(Db, workosOrganizationId, ct);
         if (organization is not null) return organization;
         organization = new Organization
         {

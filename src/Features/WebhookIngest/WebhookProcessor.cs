@@ -38,6 +38,11 @@ public sealed class WebhookProcessor(RosterDb db, WebhookContext context)
 
     public static bool Handles(string eventType) => Handlers.ContainsKey(eventType);
 
+    // The hot statements of ingest are compiled queries: building and hashing expression trees per statement cost the
+    // service more CPU than the statements themselves (bench/RESULTS.md, figure 1).
+    private static readonly PerModelQuery<Func<RosterDb, string, CancellationToken, Task<bool>>> IsRecorded = new(() =>
+        EF.CompileAsyncQuery((RosterDb db, string eventId, CancellationToken ct) => db.WebhookEvents.Any(e => e.EventId == eventId)));
+
     /// <summary>
     /// Records an event that cannot be applied (its data is malformed) as ignored, so a replay through the Events API
     /// moves past it instead of stopping there for good.
@@ -46,7 +51,7 @@ public sealed class WebhookProcessor(RosterDb db, WebhookContext context)
         Func<RosterDb, CancellationToken, Task>? alsoInTransaction = null)
     {
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        if (!await db.WebhookEvents.AnyAsync(e => e.EventId == evt.Id, ct))
+        if (!await IsRecorded.For(db)(db, evt.Id, ct))
             db.WebhookEvents.Add(new WebhookEvent
             {
                 EventId = evt.Id, Type = evt.Event, ReceivedAt = context.Now, Outcome = WebhookOutcomes.Ignored, Detail = detail, Payload = payload,
@@ -83,7 +88,7 @@ public sealed class WebhookProcessor(RosterDb db, WebhookContext context)
     private async Task<string> ProcessOnceAsync(WorkOsEvent evt, string payload, CancellationToken ct,
         Func<RosterDb, CancellationToken, Task>? alsoInTransaction)
     {
-        if (await db.WebhookEvents.AnyAsync(e => e.EventId == evt.Id, ct)) return WebhookOutcomes.Duplicate;
+        if (await IsRecorded.For(db)(db, evt.Id, ct)) return WebhookOutcomes.Duplicate;
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var record = new WebhookEvent

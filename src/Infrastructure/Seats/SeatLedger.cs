@@ -41,20 +41,8 @@ public sealed class SeatLedger(RosterDb db, PlanCatalog plans, TimeProvider cloc
     public async Task<IReadOnlyList<SeatUsage>> UsageAsync(Guid organizationId, string? plan, CancellationToken ct, string? onlySeatType = null)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        var memberships = await db.Memberships
-            .Where(m => m.OrganizationId == organizationId && m.DeletedAt == null
-                        && (m.Status == MembershipStatus.Active
-                            || (m.Status == MembershipStatus.Pending && m.Source == MembershipSource.OwnerAdd)))
-            .Where(m => onlySeatType == null || m.SeatType == onlySeatType)
-            .GroupBy(m => new { m.SeatType, m.Status })
-            .Select(g => new { g.Key.SeatType, g.Key.Status, Count = g.Count() })
-            .ToListAsync(ct);
-        var reservations = await db.SeatReservations
-            .Where(r => r.OrganizationId == organizationId && r.ExpiresAt > now && r.Source != SeatReservationSources.Outbound)
-            .Where(r => onlySeatType == null || r.SeatType == onlySeatType)
-            .GroupBy(r => r.SeatType)
-            .Select(g => new { SeatType = g.Key, Count = g.Count() })
-            .ToListAsync(ct);
+        var memberships = await HeldByMembers.For(db)(db, organizationId, onlySeatType).ToListAsync(ct);
+        var reservations = await HeldByReservations.For(db)(db, organizationId, now, onlySeatType).ToListAsync(ct);
 
         var seatTypes = onlySeatType is not null
             ? [onlySeatType]
@@ -67,4 +55,25 @@ public sealed class SeatLedger(RosterDb db, PlanCatalog plans, TimeProvider cloc
                 + reservations.Where(r => r.SeatType == seatType).Sum(r => r.Count)))
             .ToList();
     }
+
+    private sealed record HeldCount(string SeatType, string Status, int Count);
+
+    // Compiled: every seat gate and every webhook that adds a member counts, often twice (check, then warnings).
+    private static readonly PerModelQuery<Func<RosterDb, Guid, string?, IAsyncEnumerable<HeldCount>>> HeldByMembers = new(() =>
+        EF.CompileAsyncQuery((RosterDb db, Guid organizationId, string? onlySeatType) =>
+            db.Memberships
+                .Where(m => m.OrganizationId == organizationId && m.DeletedAt == null
+                            && (m.Status == MembershipStatus.Active
+                                || (m.Status == MembershipStatus.Pending && m.Source == MembershipSource.OwnerAdd)))
+                .Where(m => onlySeatType == null || m.SeatType == onlySeatType)
+                .GroupBy(m => new { m.SeatType, m.Status })
+                .Select(g => new HeldCount(g.Key.SeatType, g.Key.Status, g.Count()))));
+
+    private static readonly PerModelQuery<Func<RosterDb, Guid, DateTime, string?, IAsyncEnumerable<HeldCount>>> HeldByReservations = new(() =>
+        EF.CompileAsyncQuery((RosterDb db, Guid organizationId, DateTime now, string? onlySeatType) =>
+            db.SeatReservations
+                .Where(r => r.OrganizationId == organizationId && r.ExpiresAt > now && r.Source != SeatReservationSources.Outbound)
+                .Where(r => onlySeatType == null || r.SeatType == onlySeatType)
+                .GroupBy(r => r.SeatType)
+                .Select(g => new HeldCount(g.Key, "reserved", g.Count()))));
 }
