@@ -387,7 +387,7 @@ public sealed class RunResults
         sb.AppendLine("## 4. Memory soak");
         sb.AppendLine();
         sb.AppendLine($"{F(k.Minutes, "0.#")} minutes of mixed traffic ({k.Mix}) from {k.Concurrency} connections against one service process on {k.Provider} " +
-                      "(1,000 seeded organizations; reads go to organizations 0–499, webhooks to 500–999, so what is read stays the same size), after a warm-up. " +
+                      "(1,000 seeded organizations; reads go to organizations 0–499, webhooks to 500–999, so what is read stays the same size), after a warm-up until the service's JIT settled and then one minute at the soak's own concurrency, so that minute 1 is already the steady state (connection, prepared-statement, DbContext and thread pools grown). " +
                       $"VmRSS of the service process sampled every 2 s; the figure compares the mean of the samples taken in minute 1 with the mean of those in minute {k.LastMinute}.");
         sb.AppendLine();
         sb.AppendLine($"Requests: {k.Load.Count:N0} ({F(k.Load.PerSecond, "0")}/s), errors {k.Load.Errors}, p50 {F(k.Load.P50)} ms, p99 {F(k.Load.P99)} ms. RSS after warm-up {Mb(k.StartRss)}.");

@@ -39,15 +39,26 @@ public sealed class LocalUserProvisioning(RequestDelegate next)
             var name = claims.FindFirstValue("name");
             var isAdmin = claims.FindAll("permissions").Any(c => c.Value == AuthOptions.PlatformAdminPermission);
 
-            var (user, refusal) = await ProvisionAsync(db, clock, sub, User.NormalizeEmail(email), verified, name, http.RequestAborted);
-            if (user is null)
+            // One connection for the whole request (the lookup here and the handler's statements), not one per statement.
+            await db.Database.OpenConnectionAsync(http.RequestAborted);
+            try
             {
-                await (refusal == Refusal.Deleted
-                    ? Reject(http, StatusCodes.Status401Unauthorized, ErrorCodes.Unauthorized, "This account was deleted.")
-                    : Reject(http, StatusCodes.Status403Forbidden, ErrorCodes.Forbidden, "This email address belongs to another account."));
-                return;
+                var (user, refusal) = await ProvisionAsync(db, clock, sub, User.NormalizeEmail(email), verified, name, http.RequestAborted);
+                if (user is null)
+                {
+                    await (refusal == Refusal.Deleted
+                        ? Reject(http, StatusCodes.Status401Unauthorized, ErrorCodes.Unauthorized, "This account was deleted.")
+                        : Reject(http, StatusCodes.Status403Forbidden, ErrorCodes.Forbidden, "This email address belongs to another account."));
+                    return;
+                }
+                Caller.Attach(http, new Caller(user.Id, sub, user.Email, user.Name, verified, isAdmin));
+                await next(http);
             }
-            Caller.Attach(http, new Caller(user.Id, sub, user.Email, user.Name, verified, isAdmin));
+            finally
+            {
+                await db.Database.CloseConnectionAsync();
+            }
+            return;
         }
         await next(http);
     }
