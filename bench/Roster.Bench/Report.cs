@@ -127,7 +127,7 @@ public sealed class RunResults
         sb.AppendLine();
         if (Machine is not null)
         {
-            sb.AppendLine("Machine load. This 2-core machine is shared: other agents were running their test suites while this ran, which is why only ratios count. `uptime` before and after, `free -h`, and `top` at the start:");
+            sb.AppendLine("Machine load. This 2-core machine is a shared virtual machine whose speed drifts between runs, which is why only ratios count; the \"other processes\" column of each CPU table shows what else ran during a phase. `uptime` before and after (the load average after includes the benchmark's own service and driver threads), `free -h`, and `top` at the start:");
             sb.AppendLine();
             sb.AppendLine("```");
             sb.AppendLine($"before: {Machine.Uptime}");
