@@ -33,9 +33,9 @@ public sealed record OrgAccess(Organization Organization, Membership? CallerMemb
     public static async Task<(OrgAccess? Access, ProblemHttpResult? Problem)> CheckAsync(
         RosterDb db, string orgId, Caller caller, OrgRequirement requirement, CancellationToken ct)
     {
-        var found = Guid.TryParse(orgId, out var id) ? await ById.For(db)(db, id, caller.UserId)
-            : orgId.StartsWith("org_", StringComparison.Ordinal) ? await ByWorkosId.For(db)(db, orgId, caller.UserId)
-            : null;
+        // A WorkOS org_ id costs one more round trip (to the Roster id); the API's own links use the Roster id.
+        var id = Guid.TryParse(orgId, out var parsed) ? parsed : (await FindOrganizationAsync(db, orgId, ct))?.Id;
+        var found = id is null ? null : await WithCallerMembership.For(db)(db, id.Value, caller.UserId);
         if (found is null) return (null, Problems.NotFound(NotVisible));
         var (organization, membership) = (found.Organization, found.CallerMembership);
 
@@ -61,31 +61,24 @@ public sealed record OrgAccess(Organization Organization, Membership? CallerMemb
         }));
     }
 
-    public static async Task<Organization?> FindOrganizationAsync(RosterDb db, string orgId, CancellationToken ct)
+    public static Task<Organization?> FindOrganizationAsync(RosterDb db, string orgId, CancellationToken ct)
     {
-        var found = Guid.TryParse(orgId, out var id) ? await ById.For(db)(db, id, Guid.Empty)
-            : orgId.StartsWith("org_", StringComparison.Ordinal) ? await ByWorkosId.For(db)(db, orgId, Guid.Empty)
-            : null;
-        return found?.Organization;
+        var live = db.Organizations.AsNoTracking().Where(o => o.DeletedAt == null);
+        if (Guid.TryParse(orgId, out var id)) return live.FirstOrDefaultAsync(o => o.Id == id, ct);
+        if (orgId.StartsWith("org_", StringComparison.Ordinal)) return live.FirstOrDefaultAsync(o => o.WorkosOrganizationId == orgId, ct);
+        return Task.FromResult<Organization?>(null);
     }
 
     private sealed record Found(Organization Organization, Membership? CallerMembership);
 
     // One round trip for both: the live organization and the caller's active membership in it (at most one, by the
     // partial unique index). Compiled, because every organization-scoped request starts here.
-    private static readonly PerModelQuery<Func<RosterDb, Guid, Guid, Task<Found?>>> ById = new(() => EF.CompileAsyncQuery((RosterDb db, Guid id, Guid userId) =>
-        (from o in db.Organizations.AsNoTracking()
-         where o.Id == id && o.DeletedAt == null
-         join m in db.Memberships.AsNoTracking().Where(m => m.UserId == userId && m.Status == MembershipStatus.Active && m.DeletedAt == null)
-             on o.Id equals m.OrganizationId into ms
-         from m in ms.DefaultIfEmpty()
-         select new Found(o, m)).FirstOrDefault()));
-
-    private static readonly PerModelQuery<Func<RosterDb, string, Guid, Task<Found?>>> ByWorkosId = new(() => EF.CompileAsyncQuery((RosterDb db, string workosId, Guid userId) =>
-        (from o in db.Organizations.AsNoTracking()
-         where o.WorkosOrganizationId == workosId && o.DeletedAt == null
-         join m in db.Memberships.AsNoTracking().Where(m => m.UserId == userId && m.Status == MembershipStatus.Active && m.DeletedAt == null)
-             on o.Id equals m.OrganizationId into ms
-         from m in ms.DefaultIfEmpty()
-         select new Found(o, m)).FirstOrDefault()));
+    private static readonly PerModelQuery<Func<RosterDb, Guid, Guid, Task<Found?>>> WithCallerMembership = new(() =>
+        EF.CompileAsyncQuery((RosterDb db, Guid id, Guid userId) =>
+            (from o in db.Organizations.AsNoTracking()
+             where o.Id == id && o.DeletedAt == null
+             join m in db.Memberships.AsNoTracking().Where(m => m.UserId == userId && m.Status == MembershipStatus.Active && m.DeletedAt == null)
+                 on o.Id equals m.OrganizationId into ms
+             from m in ms.DefaultIfEmpty()
+             select new Found(o, m)).FirstOrDefault()));
 }
