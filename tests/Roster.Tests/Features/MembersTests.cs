@@ -28,6 +28,34 @@ public abstract class MembersTests(RosterApp app)
     }
 
     [Fact]
+    public async Task SomeoneListedOnlyAsAPendingInviteeOrWhoAskedToJoinCannotSeeTheMembers()
+    {
+        var staffed = await _s.NewStaffedOrg();
+        var invitee = RosterApp.NewUser("invitee");
+        var requester = RosterApp.NewUser("requester");
+        await _s.Invite(staffed.Id, staffed.Owner, invitee);
+        await _s.RequestToJoin(staffed.Id, requester);
+
+        // The invitee's own row is in the list (pending), which must not make the list theirs to read.
+        await (await _s.As(invitee).GetAsync(Members(staffed.Id))).ShouldBeProblem(HttpStatusCode.NotFound, "not_found");
+        await (await _s.As(requester).GetAsync(Members(staffed.Id))).ShouldBeProblem(HttpStatusCode.NotFound, "not_found");
+    }
+
+    [Fact]
+    public async Task APlatformAdminListsAnOrganizationWithNoMembersButNotOneThatDoesNotExist()
+    {
+        var staffed = await _s.NewStaffedOrg();
+        var admin = RosterApp.NewUser("platform", admin: true);
+        // Everyone gone (tombstoned, as removal and leaving leave them): the list is empty, the organization still exists.
+        await app.WithDbAsync(db => db.Memberships.Where(m => m.OrganizationId == staffed.Id)
+            .ExecuteUpdateAsync(u => u.SetProperty(m => m.DeletedAt, DateTime.UtcNow)));
+
+        var list = (await (await _s.As(admin).GetAsync(Members(staffed.Id))).ShouldBe(HttpStatusCode.OK)).AsArray();
+        Assert.Empty(list);
+        await (await _s.As(admin).GetAsync(Members(Guid.CreateVersion7()))).ShouldBeProblem(HttpStatusCode.NotFound, "not_found");
+    }
+
+    [Fact]
     public async Task SearchFindsAUserByExactEmailAfterTrimmingAndLowercasing()
     {
         var staffed = await _s.NewStaffedOrg();
