@@ -82,14 +82,19 @@ public sealed class LocalUserProvisioning(RequestDelegate next)
             if (user is null)
             {
                 user = await db.Users.FirstOrDefaultAsync(u => u.Email == email && u.DeletedAt == null, ct);
-                if (user is { WorkosUserId: not null }) return (null, Refusal.EmailTaken);
-                if (user is null)
+                // A row already carrying this sub is this person's: a concurrent first request of theirs committed it
+                // between the two lookups. It is treated as found by sub.
+                if (user is null || user.WorkosUserId != sub)
                 {
-                    user = new User { Id = Guid.CreateVersion7(), Email = email, CreatedAt = now };
-                    db.Users.Add(user);
+                    if (user is { WorkosUserId: not null }) return (null, Refusal.EmailTaken);
+                    if (user is null)
+                    {
+                        user = new User { Id = Guid.CreateVersion7(), Email = email, CreatedAt = now };
+                        db.Users.Add(user);
+                    }
+                    user.WorkosUserId = sub;
+                    linked = true;
                 }
-                user.WorkosUserId = sub;
-                linked = true;
             }
 
             if (!linked && user.Email == email && user.EmailVerified == verified && (name is null || user.Name == name)) return (user, Refusal.None);

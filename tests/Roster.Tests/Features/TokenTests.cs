@@ -100,12 +100,17 @@ public abstract class TokenTests(RosterApp app)
     [Fact]
     public async Task ConcurrentFirstRequestsOfOnePersonCreateOneUser()
     {
-        var user = RosterApp.NewUser("racer");
+        // Several people, each racing themselves: one request can look up the sub before another commits the row and
+        // the email after, which must still be the same person and not "an email of another account".
+        for (var round = 0; round < 6; round++)
+        {
+            var user = RosterApp.NewUser("racer");
 
-        var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => _s.As(user).GetAsync("/api/membership-requests/mine")));
+            var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => _s.As(user).GetAsync("/api/membership-requests/mine")));
 
-        foreach (var response in responses) await response.ShouldBe(HttpStatusCode.OK);
-        Assert.Equal(1, await app.WithDbAsync(db => db.Users.CountAsync(u => u.WorkosUserId == user.Sub)));
+            foreach (var response in responses) await response.ShouldBe(HttpStatusCode.OK);
+            Assert.Equal(1, await app.WithDbAsync(db => db.Users.CountAsync(u => u.WorkosUserId == user.Sub)));
+        }
     }
 
     [Fact]
