@@ -177,6 +177,20 @@ public sealed class WebhookStream
         return (final, refused.ToArray());
     }
 
+    /// <summary>
+    /// WorkOS retrying after the fault (<see cref="RedeliverAsync"/>): every answer on the way is a 200 or a 503, and every
+    /// event ends with a 200. Returns the final answers and the 503s on the way.
+    /// </summary>
+    public async Task<(IReadOnlyList<DeliveryResult> Final, IReadOnlyList<DeliveryResult> Refused)> RedeliverUntilAcceptedAsync(
+        RosterApp host, int workers, string phase, Xunit.Abstractions.ITestOutputHelper output)
+    {
+        var (redelivered, refusedOnTheWay) = await RedeliverAsync(host, workers);
+        output.WriteLine($"{phase}: {Summary(redelivered)}; 503 on the way: {refusedOnTheWay.Count}");
+        AssertOnly200Or503(redelivered.Concat(refusedOnTheWay), host, phase);
+        Assert.All(redelivered, r => Assert.True(r.Ok, $"{phase}: {r}"));
+        return (redelivered, refusedOnTheWay);
+    }
+
     /// <summary>One line for the test output: how the answers went.</summary>
     public static string Summary(IEnumerable<DeliveryResult> results) =>
         string.Join(", ", results.GroupBy(r => r.Ok ? r.Outcome : $"{r.Status} {r.Code}").OrderBy(g => g.Key, StringComparer.Ordinal)
