@@ -14,6 +14,10 @@ pg_script="test.sh"
 source "$root/scripts/lib/throwaway-postgres.sh"
 
 export ROSTER_TEST_POSTGRES="$pg_connection"
+
+# The contract suite (tests/contracts): the vendors' official SDKs, pinned by package-lock.json.
+# shellcheck source=lib/contracts-node.sh
+source "$root/scripts/lib/contracts-node.sh"
 # The reliability tests stop and restart PostgreSQL, so they run their own private cluster with the same binaries
 # (and, as root, as the same user) instead of this shared one.
 export ROSTER_TEST_PG_BIN="$pg_bin"
