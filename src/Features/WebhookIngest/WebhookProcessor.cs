@@ -27,7 +27,6 @@ public sealed class WebhookProcessor(RosterDb db, WebhookContext context)
         ["invitation.resent"] = InvitationEvents.StageAsync,
         ["invitation.accepted"] = InvitationEvents.AcceptedAsync,
         ["invitation.revoked"] = InvitationEvents.ReleaseAsync,
-        ["invitation.expired"] = InvitationEvents.ReleaseAsync,
         ["role.created"] = RoleEvents.UpsertGlobalAsync,
         ["role.updated"] = RoleEvents.UpsertGlobalAsync,
         ["role.deleted"] = RoleEvents.DeleteGlobalAsync,

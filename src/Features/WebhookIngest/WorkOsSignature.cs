@@ -6,7 +6,13 @@ namespace Roster.Features.WebhookIngest;
 
 /// <summary>
 /// Verifies <c>WorkOS-Signature: t=&lt;unix ms&gt;, v1=&lt;hex HMAC-SHA256(secret, "&lt;t&gt;.&lt;raw body&gt;")&gt;</c> over the
-/// raw bytes, before anything is parsed, in constant time.
+/// raw bytes, before anything is parsed, in constant time — by the rule of WorkOS's own SDK (<c>@workos-inc/node</c>
+/// 11.0.0, <c>SignatureProvider.verifyHeader</c>): the first comma-separated part carries the timestamp and the second the
+/// signature (later parts are ignored), the signature is compared as lower-case hex, and only a timestamp older than the
+/// tolerance is refused — one ahead of our clock is accepted, as the SDK accepts it. Stricter than the SDK only where
+/// its leniency is a hole (README, "Signature rule"): the parts must be named <c>t</c> and <c>v1</c>, and the timestamp
+/// must be digits (the SDK's <c>parseInt</c> lets a non-numeric one through its age check, which would switch off replay
+/// protection).
 /// </summary>
 public static class WorkOsSignature
 {
@@ -14,29 +20,23 @@ public static class WorkOsSignature
     {
         if (string.IsNullOrEmpty(secret) || string.IsNullOrWhiteSpace(header)) return false;
 
-        string? timestamp = null;
-        var signatures = new List<byte[]>();
-        foreach (var part in header.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-        {
-            var eq = part.IndexOf('=');
-            if (eq <= 0) continue;
-            var value = part[(eq + 1)..];
-            switch (part[..eq])
-            {
-                case "t": timestamp = value; break;
-                case "v1" when value.Length == 64 && IsHex(value): signatures.Add(Convert.FromHexString(value)); break;
-            }
-        }
-        if (timestamp is null || signatures.Count == 0) return false;
-        if (!long.TryParse(timestamp, NumberStyles.None, CultureInfo.InvariantCulture, out var ms)) return false;
-        var signedAt = DateTimeOffset.FromUnixTimeMilliseconds(Math.Clamp(ms, 0, 253402300799999));
-        if ((now - signedAt).Duration() > tolerance) return false;
+        var parts = header.Split(',');
+        if (parts.Length < 2) return false;
+        if (Value(parts[0], "t") is not { Length: > 0 and <= 18 } timestamp || !timestamp.All(char.IsAsciiDigit)) return false;
+        if (Value(parts[1], "v1") is not { Length: 64 } hex || !hex.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f')) return false;
+        var ms = long.Parse(timestamp, NumberStyles.None, CultureInfo.InvariantCulture);
+        if (ms < now.ToUnixTimeMilliseconds() - (long)tolerance.TotalMilliseconds) return false;
 
-        var expected = Compute(secret, timestamp, body);
-        var matched = false;
-        // Check every candidate so the time taken does not depend on which one matched.
-        foreach (var candidate in signatures) matched |= CryptographicOperations.FixedTimeEquals(candidate, expected);
-        return matched;
+        return CryptographicOperations.FixedTimeEquals(Convert.FromHexString(hex), Compute(secret, timestamp, body));
+    }
+
+    /// <summary>The value of <c>name=value</c> (leading spaces allowed, as after ", "); null when the part has another name.</summary>
+    private static string? Value(string part, string name)
+    {
+        var trimmed = part.TrimStart(' ');
+        return trimmed.Length > name.Length && trimmed.StartsWith(name, StringComparison.Ordinal) && trimmed[name.Length] == '='
+            ? trimmed[(name.Length + 1)..]
+            : null;
     }
 
     public static byte[] Compute(string secret, string timestamp, ReadOnlySpan<byte> body)
@@ -52,12 +52,5 @@ public static class WorkOsSignature
     {
         var t = at.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
         return $"t={t}, v1={Convert.ToHexStringLower(Compute(secret, t, body))}";
-    }
-
-    private static bool IsHex(string value)
-    {
-        foreach (var c in value)
-            if (!char.IsAsciiHexDigit(c)) return false;
-        return true;
     }
 }

@@ -19,12 +19,16 @@ public sealed class EventSync(IServiceScopeFactory scopes, WorkOsClient workos, 
     /// <summary>Key of the cursor for environment-wide role events.</summary>
     public const string EnvironmentKey = "";
 
+    /// <summary>
+    /// Real WorkOS event names only: <c>GET /events</c> refuses the whole request (400 <c>invalid_events_request</c>) when
+    /// one name is unknown. There is no <c>invitation.expired</c>: an expired invitation's reservation ends at its <c>expires_at</c>.
+    /// </summary>
     public static readonly string[] OrganizationEventTypes =
     [
         "organization.created", "organization.updated", "organization.deleted",
         "organization_membership.created", "organization_membership.updated", "organization_membership.deleted",
         "organization_role.created", "organization_role.updated", "organization_role.deleted",
-        "invitation.created", "invitation.accepted", "invitation.revoked", "invitation.resent", "invitation.expired",
+        "invitation.created", "invitation.accepted", "invitation.revoked", "invitation.resent",
     ];
 
     public static readonly string[] EnvironmentEventTypes = ["role.created", "role.updated", "role.deleted"];

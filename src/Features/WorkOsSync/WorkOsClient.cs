@@ -56,8 +56,8 @@ public sealed class WorkOsClient
 
     public async Task<EventsPage> ListEventsAsync(IEnumerable<string> types, string? organizationId, string? after, DateTime? rangeStart, int limit, CancellationToken ct)
     {
-        var query = new List<string>();
-        query.AddRange(types.Select(t => $"events[]={Uri.EscapeDataString(t)}"));
+        // The names comma-joined in one parameter, as @workos-inc/node sends them (WorkOS also takes events[]=a&events[]=b).
+        var query = new List<string> { $"events={Uri.EscapeDataString(string.Join(',', types))}" };
         if (!string.IsNullOrEmpty(organizationId)) query.Add($"organization_id={Uri.EscapeDataString(organizationId)}");
         if (!string.IsNullOrEmpty(after)) query.Add($"after={Uri.EscapeDataString(after)}");
         if (rangeStart is { } start) query.Add($"range_start={Uri.EscapeDataString(start.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'"))}");

@@ -35,10 +35,15 @@ public sealed record FakeInvitation(string Id, string Email, string Organization
 /// <summary>One entry of the event log, exactly as <c>GET /events</c> and a webhook would carry it.</summary>
 public sealed record FakeEvent(string Id, string Type, DateTime CreatedAt, string Json);
 
-/// <summary>An API call the fake received (faulted and unauthorized ones included). <see cref="PathAndQuery"/> is the raw request target.</summary>
-public sealed record RecordedRequest(string Method, string PathAndQuery, string Body)
+/// <summary>
+/// An API call the fake received (faulted and unauthorized ones included). <see cref="PathAndQuery"/> is the raw request
+/// target; <see cref="Headers"/> holds every request header (names lower-cased).
+/// </summary>
+public sealed record RecordedRequest(string Method, string PathAndQuery, string Body, IReadOnlyDictionary<string, string> Headers)
 {
     public string Path => PathAndQuery.Split('?', 2)[0];
+
+    public string? Header(string name) => Headers.TryGetValue(name.ToLowerInvariant(), out var value) ? value : null;
 }
 
 /// <summary>
@@ -47,6 +52,15 @@ public sealed record RecordedRequest(string Method, string PathAndQuery, string 
 /// <c>GET /events</c> serves and that the mutators hand back, so a test can also deliver it as a webhook (once, twice,
 /// out of order, or never). Each change takes a fresh instant from a monotonic clock (at least 1 ms later than the
 /// previous one): event ids (ULIDs) sort in creation order and every changed object's <c>updated_at</c> strictly increases.
+/// <para>
+/// <see cref="Strict"/> (the default) answers as WorkOS does where the official SDK (<c>@workos-inc/node</c> 11.0.0) shows
+/// the rule, proven by running the SDK's own calls against it (tests/contracts/workos): <c>GET /events</c> takes the names
+/// as <c>events[]=a&amp;events[]=b</c> or <c>events=a,b</c> and refuses the whole request with 400
+/// <c>invalid_events_request</c> when one is not a WorkOS event name (<see cref="EventNames"/>, the SDK's own list);
+/// memberships lists take <c>statuses=a,b</c> or <c>statuses[]=</c>; a create replays its first answer for a repeated
+/// <c>Idempotency-Key</c>; a membership write naming a role slug the environment or organization does not have is
+/// refused (422 <c>role_not_found</c>). Lenient mode (<c>Strict = false</c>) ignores unknown event names instead.
+/// </para>
 /// </summary>
 public sealed class FakeWorkOs : IAsyncDisposable
 {
@@ -60,6 +74,7 @@ public sealed class FakeWorkOs : IAsyncDisposable
     private readonly Dictionary<string, FakeInvitation> _invitations = new(StringComparer.Ordinal);
     private readonly List<StoredEvent> _events = [];
     private readonly List<RecordedRequest> _requests = [];
+    private readonly Dictionary<string, (string Fingerprint, Reply Reply)> _idempotent = new(StringComparer.Ordinal);
     private readonly Queue<Fault> _faults = new();
     private long _lastMs;
     private volatile bool _down;
@@ -72,7 +87,55 @@ public sealed class FakeWorkOs : IAsyncDisposable
     {
         _app = app;
         ApiKey = $"sk_test_fake_{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12))}";
+        // A WorkOS environment starts with these two environment roles (no events: they predate every subscription).
+        var at = DateTime.UnixEpoch.AddYears(50);
+        foreach (var (slug, name) in DefaultRoles)
+            _roles.Add(new FakeRole(NewId("role", at), slug, name, null, [], null, at, at));
     }
+
+    /// <summary>The environment roles every fake starts with, as a new WorkOS environment does.</summary>
+    public static readonly IReadOnlyList<(string Slug, string Name)> DefaultRoles = [("member", "Member"), ("admin", "Admin")];
+
+    /// <summary>
+    /// Every event name WorkOS knows: the <c>EventName</c> union of <c>@workos-inc/node</c> 11.0.0
+    /// (<c>Event['event']</c>); tests/contracts/workos/event-names.mjs proves this list equals the SDK's.
+    /// </summary>
+    public static readonly IReadOnlySet<string> EventNames = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "api_key.created", "api_key.revoked",
+        "authentication.email_verification_succeeded", "authentication.magic_auth_failed", "authentication.magic_auth_succeeded",
+        "authentication.mfa_succeeded", "authentication.oauth_failed", "authentication.oauth_succeeded", "authentication.passkey_failed",
+        "authentication.passkey_succeeded", "authentication.password_failed", "authentication.password_succeeded",
+        "authentication.radar_risk_detected", "authentication.sso_failed", "authentication.sso_succeeded",
+        "connection.activated", "connection.deactivated", "connection.deleted",
+        "dsync.activated", "dsync.deleted", "dsync.group.created", "dsync.group.deleted", "dsync.group.updated", "dsync.group.user_added",
+        "dsync.group.user_removed", "dsync.user.created", "dsync.user.deleted", "dsync.user.updated",
+        "email_verification.created",
+        "flag.created", "flag.deleted", "flag.rule_updated", "flag.updated",
+        "group.created", "group.deleted", "group.member_added", "group.member_removed", "group.updated",
+        "invitation.accepted", "invitation.created", "invitation.resent", "invitation.revoked",
+        "magic_auth.created",
+        "organization.created", "organization.deleted", "organization.updated",
+        "organization_domain.created", "organization_domain.deleted", "organization_domain.updated",
+        "organization_domain.verification_failed", "organization_domain.verified",
+        "organization_membership.created", "organization_membership.deleted", "organization_membership.updated",
+        "organization_role.created", "organization_role.deleted", "organization_role.updated",
+        "password_reset.created", "password_reset.succeeded",
+        "permission.created", "permission.deleted", "permission.updated",
+        "pipes.connected_account.connected", "pipes.connected_account.connection_failed", "pipes.connected_account.disconnected",
+        "pipes.connected_account.reauthorization_needed",
+        "role.created", "role.deleted", "role.updated",
+        "session.created", "session.revoked",
+        "user.created", "user.deleted", "user.updated",
+        "vault.byok_key.verification_completed", "vault.data.created", "vault.data.deleted", "vault.data.read", "vault.data.updated",
+        "vault.dek.decrypted", "vault.dek.read", "vault.kek.created", "vault.metadata.read", "vault.names.listed",
+    };
+
+    /// <summary>Answer as WorkOS does (see the class summary); true unless a test says otherwise.</summary>
+    public bool Strict { get; set; } = true;
+
+    /// <summary>How WorkOS answers a create for a user who already has a membership there (it does not document it: tests vary it).</summary>
+    public int AlreadyExistsStatus { get; set; } = 422;
 
     public Uri BaseUrl { get; private set; } = null!;
 
@@ -131,7 +194,7 @@ public sealed class FakeWorkOs : IAsyncDisposable
     /// <summary>Live memberships (removed ones are gone), in creation order.</summary>
     public IReadOnlyList<FakeMembership> Memberships { get { lock (_gate) return [.. _memberships.Values.OrderBy(m => m.Id, StringComparer.Ordinal)]; } }
 
-    /// <summary>Environment roles.</summary>
+    /// <summary>Environment roles (<see cref="DefaultRoles"/> included).</summary>
     public IReadOnlyList<FakeRole> Roles { get { lock (_gate) return [.. _roles.Where(r => r.OrganizationId is null)]; } }
 
     public IReadOnlyList<FakeRole> OrganizationRoles(string organizationId)
@@ -548,11 +611,12 @@ public sealed class FakeWorkOs : IAsyncDisposable
         Reply reply;
         lock (_gate)
         {
-            _requests.Add(new RecordedRequest(ctx.Request.Method, target, body));
+            var headers = ctx.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString(), StringComparer.Ordinal);
+            _requests.Add(new RecordedRequest(ctx.Request.Method, target, body, headers));
             reply = Down ? Error(503, "service_unavailable", "The fake WorkOS API is down.")
                 : _faults.TryDequeue(out var fault) ? FaultReply(fault)
                 : !Authorized(ctx.Request) ? Error(401, "unauthorized", "Could not authorize the request. Maybe your API key is invalid?")
-                : Dispatch(ctx.Request, body);
+                : Idempotent(ctx.Request, body);
         }
 
         ctx.Response.StatusCode = reply.Status;
@@ -577,6 +641,24 @@ public sealed class FakeWorkOs : IAsyncDisposable
         return Error(fault.Status, code, $"Injected fault ({fault.Status}).") with { RetryAfter = fault.RetryAfter };
     }
 
+    /// <summary>
+    /// A POST with an <c>Idempotency-Key</c> seen before gets the first answer again and changes nothing; the same key with
+    /// another body is refused. Only successful answers are kept, so a retry after an error is tried again.
+    /// </summary>
+    private Reply Idempotent(HttpRequest request, string body)
+    {
+        var key = request.Headers["Idempotency-Key"].ToString();
+        if (!Strict || request.Method != "POST" || string.IsNullOrEmpty(key)) return Dispatch(request, body);
+        var fingerprint = $"{request.Path}\n{body}";
+        if (_idempotent.TryGetValue(key, out var seen))
+            return seen.Fingerprint == fingerprint
+                ? seen.Reply
+                : Error(400, "idempotency_key_reused", "This Idempotency-Key was used for a different request.");
+        var reply = Dispatch(request, body);
+        if (reply.Status is >= 200 and < 300) _idempotent[key] = (fingerprint, reply);
+        return reply;
+    }
+
     private bool Authorized(HttpRequest request) =>
         string.Equals(request.Headers.Authorization.ToString(), $"Bearer {ApiKey}", StringComparison.Ordinal);
 
@@ -587,6 +669,7 @@ public sealed class FakeWorkOs : IAsyncDisposable
         return (method, s) switch
         {
             ("GET", ["events"]) => ListEvents(request.Query),
+            ("GET", ["organizations"]) => ListOrganizations(request.Query),
             ("GET", ["organizations", var id]) => _organizations.TryGetValue(id, out var org) ? new Reply(200, Render(org)) : NotFound("organization", id),
             ("GET", ["user_management", "users", var id]) => _users.TryGetValue(id, out var user) ? new Reply(200, Render(user)) : NotFound("user", id),
             ("GET", ["user_management", "organization_memberships"]) => ListMemberships(request.Query),
@@ -616,8 +699,10 @@ public sealed class FakeWorkOs : IAsyncDisposable
 
     private Reply ListEvents(IQueryCollection query)
     {
-        var types = query["events[]"].Where(t => !string.IsNullOrEmpty(t)).ToHashSet(StringComparer.Ordinal);
-        if (types.Count == 0) return Error(400, "invalid_request", "events[] is required: name at least one event type.");
+        var types = ListParameter(query, "events");
+        if (types.Count == 0) return Error(400, "invalid_request", "events is required: name at least one event type.");
+        if (Strict && types.Where(t => !EventNames.Contains(t)).ToList() is { Count: > 0 } unknown)
+            return Error(400, "invalid_events_request", $"Invalid events: {string.Join(", ", unknown)}.");
         if (Limit(query, out var limit) is { } bad) return bad;
         if (Instant(query, "range_start", out var start) is { } badStart) return badStart;
         if (Instant(query, "range_end", out var end) is { } badEnd) return badEnd;
@@ -637,6 +722,29 @@ public sealed class FakeWorkOs : IAsyncDisposable
         return new Reply(200, List(page.Select(e => JsonNode.Parse(e.Event.Json)!), next));
     }
 
+    /// <summary>
+    /// A list parameter as WorkOS takes it: repeated (<c>name[]=a&amp;name[]=b</c> or <c>name=a&amp;name=b</c>) or comma-joined
+    /// (<c>name=a,b</c>, which is what <c>@workos-inc/node</c> sends).
+    /// </summary>
+    private static HashSet<string> ListParameter(IQueryCollection query, string name) =>
+        query[name + "[]"].Concat(query[name])
+            .SelectMany(v => (v ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            .ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>GET /organizations: every organization, newest first unless <c>order=asc</c>, paged by <c>after</c>.</summary>
+    private Reply ListOrganizations(IQueryCollection query)
+    {
+        if (Limit(query, out var limit) is { } bad) return bad;
+        var descending = Single(query, "order") is not ("asc" or "normal");
+        var after = Single(query, "after");
+        var matching = _organizations.Values
+            .Where(o => after is null || (descending ? string.CompareOrdinal(o.Id, after) < 0 : string.CompareOrdinal(o.Id, after) > 0));
+        var ordered = (descending ? matching.OrderByDescending(o => o.Id, StringComparer.Ordinal) : matching.OrderBy(o => o.Id, StringComparer.Ordinal))
+            .Take(limit + 1).ToList();
+        var page = ordered.Take(limit).ToList();
+        return new Reply(200, List(page.Select(o => (JsonNode)Render(o)), ordered.Count > limit ? page[^1].Id : null));
+    }
+
     private Reply ListMemberships(IQueryCollection query)
     {
         var organizationId = Single(query, "organization_id");
@@ -644,8 +752,10 @@ public sealed class FakeWorkOs : IAsyncDisposable
         if (organizationId is null && userId is null)
             return Error(400, "invalid_request", "Provide organization_id or user_id (or both).");
         if (Limit(query, out var limit) is { } bad) return bad;
-        var statuses = query["statuses[]"].Where(t => !string.IsNullOrEmpty(t)).ToHashSet(StringComparer.Ordinal);
-        if (statuses.Count == 0) statuses.Add("active"); // WorkOS returns only active memberships unless statuses[] says otherwise.
+        var statuses = ListParameter(query, "statuses");
+        if (Strict && statuses.FirstOrDefault(t => t is not ("active" or "inactive" or "pending")) is { } badStatus)
+            return Error(422, "invalid_request_parameters", $"statuses: '{badStatus}' is not one of active, inactive, pending.");
+        if (statuses.Count == 0) statuses.Add("active"); // WorkOS returns only active memberships unless statuses says otherwise.
         var descending = Single(query, "order") is not ("asc" or "normal"); // WorkOS lists newest first by default.
         var after = Single(query, "after");
 
@@ -672,10 +782,11 @@ public sealed class FakeWorkOs : IAsyncDisposable
         if (!_organizations.ContainsKey(organizationId)) return NotFound("organization", organizationId);
 
         var roles = slugs ?? ["member"];
+        if (UnknownRole(organizationId, roles) is { } unknownRole) return unknownRole;
         if (FindMembership(userId, organizationId) is { } existing)
         {
             if (existing.Status != "inactive")
-                return Error(409, "organization_membership_already_exists", $"User {userId} already has a membership in organization {organizationId}.");
+                return Error(AlreadyExistsStatus, "organization_membership_already_exists", $"User {userId} already has a membership in organization {organizationId}.");
             // WorkOS re-activates an inactive membership with the requested role(s) instead of creating another.
             SaveMembership(existing with { Status = "active", RoleSlugs = roles });
             return new Reply(200, Render(_memberships[existing.Id]));
@@ -691,9 +802,16 @@ public sealed class FakeWorkOs : IAsyncDisposable
         if (ParseBody(body, out var json) is { } bad) return bad;
         if (RoleSlugsOf(json, out var slugs) is { } badRoles) return badRoles;
         if (slugs is null) return Error(422, "invalid_request_parameters", "role_slug or role_slugs is required.");
+        if (UnknownRole(m.OrganizationId, slugs) is { } unknownRole) return unknownRole;
         SaveMembership(m with { RoleSlugs = slugs });
         return new Reply(200, Render(_memberships[id]));
     }
+
+    /// <summary>Strict: a slug must name an environment role or one of the organization's own roles.</summary>
+    private Reply? UnknownRole(string organizationId, IEnumerable<string> slugs) =>
+        Strict && slugs.FirstOrDefault(s => FindRole(organizationId, s) is null && FindRole(null, s) is null) is { } unknown
+            ? Error(422, "role_not_found", $"Role '{unknown}' does not exist.")
+            : null;
 
     private Reply DeleteMembership(string id)
     {

@@ -163,7 +163,7 @@ public sealed class FakeWorkOsTests : IAsyncLifetime
         Assert.Contains("\"role_slug\":\"admin\"", recorded.Body);
 
         var again = await (await _api.PostJson("user_management/organization_memberships", new { user_id = userId, organization_id = orgId }))
-            .ShouldBe(HttpStatusCode.Conflict);
+            .ShouldBe(HttpStatusCode.UnprocessableEntity);
         Assert.Equal("organization_membership_already_exists", again.Str("code"));
         var unknown = await (await _api.PostJson("user_management/organization_memberships", new { user_id = "user_nobody", organization_id = orgId }))
             .ShouldBe(HttpStatusCode.NotFound);
@@ -175,6 +175,7 @@ public sealed class FakeWorkOsTests : IAsyncLifetime
     public async Task PostingForAnInactiveMembershipReactivatesItWithTheRequestedRole()
     {
         var (orgId, userId, omId) = OrgWithMember();
+        _fake.CreateOrganizationRole(orgId, "org-billing", "Billing");
         _fake.UpdateMembership(omId, status: "inactive");
 
         var back = await (await _api.PostJson("user_management/organization_memberships",
@@ -251,14 +252,16 @@ public sealed class FakeWorkOsTests : IAsyncLifetime
 
         var roles = await (await _api.GetAsync("authorization/roles")).ShouldBe(HttpStatusCode.OK);
         Assert.Equal("list", roles.Str("object"));
-        var viewer = Assert.Single(roles["data"]!.AsArray())!;
+        // A new environment has member and admin; the test's own role comes after them.
+        Assert.Equal(["member", "admin", "viewer"], roles["data"]!.AsArray().Select(r => r!.Str("slug")));
+        var viewer = roles["data"]!.AsArray()[^1]!;
         Assert.Equal(("role", "viewer", "Viewer", "EnvironmentRole", "Reads posts"),
             (viewer.Str("object"), viewer.Str("slug"), viewer.Str("name"), viewer.Str("type"), viewer.Str("description")));
         Assert.StartsWith("role_", viewer.Str("id"));
         Assert.Equal(["posts:read"], viewer["permissions"]!.AsArray().Select(p => p!.GetValue<string>()));
 
         var orgRoles = await (await _api.GetAsync($"authorization/organizations/{orgId}/roles")).ShouldBe(HttpStatusCode.OK);
-        Assert.Equal([("viewer", "EnvironmentRole"), ("org-billing", "OrganizationRole")],
+        Assert.Equal([("member", "EnvironmentRole"), ("admin", "EnvironmentRole"), ("viewer", "EnvironmentRole"), ("org-billing", "OrganizationRole")],
             orgRoles["data"]!.AsArray().Select(r => (r!.Str("slug"), r!.Str("type"))));
         Assert.Equal("org-billing", Assert.Single(_fake.OrganizationRoles(orgId)).Slug);
         await (await _api.GetAsync("authorization/organizations/org_nobody/roles")).ShouldBe(HttpStatusCode.NotFound);
@@ -269,7 +272,7 @@ public sealed class FakeWorkOsTests : IAsyncLifetime
         Assert.Equal(("organization_role.created", "organization_role", orgId, "Billing"),
             (orgRoleEvent.Str("event"), orgRoleEvent["data"]!.Str("object"), orgRoleEvent["data"]!.Str("organization_id"), orgRoleEvent["data"]!.Str("name")));
         Assert.Equal("role.deleted", JsonNode.Parse(_fake.DeleteRole("viewer"))!.Str("event"));
-        Assert.Empty(_fake.Roles);
+        Assert.Equal(["member", "admin"], _fake.Roles.Select(r => r.Slug));
     }
 
     [Fact]
@@ -355,4 +358,120 @@ public sealed class FakeWorkOsTests : IAsyncLifetime
         Assert.Equal(created.Select(e => e.Id).Order(StringComparer.Ordinal), created.Select(e => e.Id));
         Assert.Equal(20, created.Select(e => e.CreatedAt).Distinct().Count());
     }
+
+    [Fact]
+    public async Task StrictlyAnUnknownEventNameFailsTheWholeEventsRequestAsWorkOsDoes()
+    {
+        OrgWithMember();
+        foreach (var query in new[] { "events[]=user.created&events[]=invitation.expired", "events=user.created,invitation.expired", "events=invitation.expired" })
+        {
+            var refused = await (await _api.GetAsync($"events?{query}")).ShouldBe(HttpStatusCode.BadRequest);
+            Assert.Equal("invalid_events_request", refused.Str("code"));
+            Assert.Contains("invitation.expired", refused.Str("message"));
+        }
+
+        _fake.Strict = false;
+        var lenient = await (await _api.GetAsync("events?events[]=user.created&events[]=invitation.expired")).ShouldBe(HttpStatusCode.OK);
+        Assert.Single(lenient["data"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task EventNamesAreTakenRepeatedWithBracketsOrCommaJoinedAlike()
+    {
+        OrgWithMember();
+        var bracketed = await (await _api.GetAsync("events?events[]=organization.created&events[]=user.created")).ShouldBe(HttpStatusCode.OK);
+        var commas = await (await _api.GetAsync("events?events=organization.created%2Cuser.created")).ShouldBe(HttpStatusCode.OK);
+        var repeated = await (await _api.GetAsync("events?events=organization.created&events=user.created")).ShouldBe(HttpStatusCode.OK);
+
+        Assert.Equal(2, Ids(bracketed).Count);
+        Assert.Equal(Ids(bracketed), Ids(commas));
+        Assert.Equal(Ids(bracketed), Ids(repeated));
+    }
+
+    [Fact]
+    public async Task MembershipStatusesAreTakenCommaJoinedAsTheSdkSendsThemAndAnUnknownOneIsRefused()
+    {
+        var (orgId, _) = _fake.CreateOrganization("Acme");
+        var active = _fake.AddMembership(_fake.CreateUser("a@example.com").Id, orgId, ["member"]).Id;
+        var inactive = _fake.AddMembership(_fake.CreateUser("i@example.com").Id, orgId, ["member"], status: "inactive").Id;
+        var pending = _fake.AddMembership(_fake.CreateUser("p@example.com").Id, orgId, ["member"], status: "pending").Id;
+
+        var all = await (await _api.GetAsync($"user_management/organization_memberships?organization_id={orgId}&statuses=active%2Cinactive%2Cpending&order=asc"))
+            .ShouldBe(HttpStatusCode.OK);
+        Assert.Equal([active, inactive, pending], Ids(all));
+        var bracketed = await (await _api.GetAsync($"user_management/organization_memberships?organization_id={orgId}&statuses[]=inactive&statuses[]=pending&order=asc"))
+            .ShouldBe(HttpStatusCode.OK);
+        Assert.Equal([inactive, pending], Ids(bracketed));
+        await (await _api.GetAsync($"user_management/organization_memberships?organization_id={orgId}&statuses=deleted")).ShouldBe(HttpStatusCode.UnprocessableEntity);
+    }
+
+    [Fact]
+    public async Task ARepeatedIdempotencyKeyGetsTheFirstAnswerAndCreatesNothingMore()
+    {
+        var (orgId, _) = _fake.CreateOrganization("Acme");
+        var (userId, _) = _fake.CreateUser("ida@example.com");
+        var (otherId, _) = _fake.CreateUser("olaf@example.com");
+        HttpRequestMessage Create(string user, string key)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "user_management/organization_memberships")
+            {
+                Content = JsonContent(new { user_id = user, organization_id = orgId, role_slugs = new[] { "member" } }),
+            };
+            request.Headers.Add("Idempotency-Key", key);
+            return request;
+        }
+
+        var first = await (await _api.SendAsync(Create(userId, "key-1"))).ShouldBe(HttpStatusCode.Created);
+        var eventsAfterFirst = _fake.Events.Count;
+        var again = await (await _api.SendAsync(Create(userId, "key-1"))).ShouldBe(HttpStatusCode.Created);
+
+        Assert.Equal(first.ToJsonString(), again.ToJsonString());
+        Assert.Equal(eventsAfterFirst, _fake.Events.Count);
+        Assert.Single(_fake.Memberships);
+        Assert.Equal("idempotency_key_reused", (await (await _api.SendAsync(Create(otherId, "key-1"))).ShouldBe(HttpStatusCode.BadRequest)).Str("code"));
+        // Without the key (or with a new one) a repeat is a new request: the membership exists already.
+        Assert.Equal("organization_membership_already_exists",
+            (await (await _api.SendAsync(Create(userId, "key-2"))).ShouldBe(HttpStatusCode.UnprocessableEntity)).Str("code"));
+        Assert.Equal("key-1", _fake.Requests[0].Header("Idempotency-Key"));
+    }
+
+    [Fact]
+    public async Task AMembershipWriteNamingARoleTheEnvironmentLacksIsRefused()
+    {
+        var (orgId, userId, omId) = OrgWithMember();
+        var (otherId, _) = _fake.CreateUser("olga@example.com");
+
+        var created = await _api.PostJson("user_management/organization_memberships", new { user_id = otherId, organization_id = orgId, role_slug = "owner" });
+        Assert.Equal("role_not_found", (await created.ShouldBe(HttpStatusCode.UnprocessableEntity)).Str("code"));
+        var updated = await _api.PutJson($"user_management/organization_memberships/{omId}", new { role_slugs = new[] { "admin", "org-nope" } });
+        Assert.Equal("role_not_found", (await updated.ShouldBe(HttpStatusCode.UnprocessableEntity)).Str("code"));
+        Assert.Equal(["member"], _fake.Memberships.Single().RoleSlugs);
+
+        _fake.CreateOrganizationRole(orgId, "org-nope", "Now it exists");
+        await (await _api.PutJson($"user_management/organization_memberships/{omId}", new { role_slugs = new[] { "admin", "org-nope" } })).ShouldBe(HttpStatusCode.OK);
+        _ = userId;
+    }
+
+    [Fact]
+    public async Task OrganizationsAreListedNewestFirstAndPagedWithACursor()
+    {
+        var ids = Enumerable.Range(0, 5).Select(i => _fake.CreateOrganization($"Org {i}").Id).ToList();
+
+        var seen = new List<string>();
+        string? after = null;
+        do
+        {
+            var page = await (await _api.GetAsync($"organizations?limit=2&order=desc{(after is null ? "" : $"&after={after}")}")).ShouldBe(HttpStatusCode.OK);
+            seen.AddRange(Ids(page));
+            Assert.All(page["data"]!.AsArray(), o => Assert.Equal("organization", o!.Str("object")));
+            after = page["list_metadata"]!["after"]?.GetValue<string>();
+        } while (after is not null && seen.Count < 20);
+
+        Assert.Equal(Enumerable.Reverse(ids), seen);
+        var ascending = await (await _api.GetAsync("organizations?order=asc&limit=100")).ShouldBe(HttpStatusCode.OK);
+        Assert.Equal(ids, Ids(ascending));
+    }
+
+    private static StringContent JsonContent(object body) =>
+        new(System.Text.Json.JsonSerializer.Serialize(body), System.Text.Encoding.UTF8, "application/json");
 }

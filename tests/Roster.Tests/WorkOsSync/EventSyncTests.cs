@@ -95,6 +95,33 @@ public abstract class EventSyncTests(WorkOsSyncApp app)
     }
 
     [Fact]
+    public async Task TheEventsApiIsAskedOnlyForEventNamesWorkOsKnowsSoASyncAppliesInsteadOfFailing()
+    {
+        // WorkOS answers 400 invalid_events_request to a list naming one unknown event (there is no invitation.expired).
+        var (org, _) = Fake.CreateOrganization("Real Names Inc");
+        var (user, _) = Fake.CreateUser($"n.{Guid.NewGuid():N}@example.com");
+        var (om, _) = Fake.AddMembership(user, org, ["member"]);
+        var (invitation, _) = Fake.CreateInvitation($"i.{Guid.NewGuid():N}@example.com", org);
+        var before = Fake.Requests.Count;
+
+        var result = await app.SyncAsync(org);
+
+        Assert.Null(result.Error);
+        Assert.True(result.Applied >= 3);
+        Assert.Contains(om, (await RosterView(org)).Keys);
+        Assert.True(await app.WithDbAsync(db => db.SeatReservations.AnyAsync(r => r.WorkosInvitationId == invitation)));
+        var asked = Fake.Requests.Skip(before).Where(r => r.Path == "/events").ToList();
+        Assert.NotEmpty(asked);
+        foreach (var request in asked)
+        {
+            var names = System.Web.HttpUtility.ParseQueryString(request.PathAndQuery.Split('?', 2)[1]).GetValues("events")!
+                .SelectMany(v => v.Split(',')).ToList();
+            Assert.Contains("invitation.created", names);
+            Assert.All(names, name => Assert.Contains(name, FakeWorkOs.EventNames));
+        }
+    }
+
+    [Fact]
     public async Task ASyncThatMeetsAWorkOsOutageKeepsItsCursorAndTheNextOneResumes()
     {
         var (org, created) = Fake.CreateOrganization("Outage Inc");
