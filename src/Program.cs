@@ -10,7 +10,10 @@ using Roster.Features.Notifications;
 using Roster.Features.Organizations;
 using Roster.Features.WebhookIngest;
 using Roster.Features.WorkOsSync;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Roster.Infrastructure.Auth;
+using Roster.Infrastructure.Configuration;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Http;
 using Roster.Infrastructure.Seats;
@@ -32,7 +35,9 @@ builder.Services.AddOpenApi();
 builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.AllowTrailingCommas = false);
 builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
 
-builder.Services.AddSingleton(builder.Configuration.GetSection("Seats").Get<SeatOptions>() ?? new SeatOptions());
+builder.Services.AddSettings<SeatOptions>("Seats");
+builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SeatOptions>, SeatOptions.PlanCatalogValidator>());
+builder.Services.AddSettings<RateLimitOptions>("RateLimits");
 builder.Services.AddSingleton<PlanCatalog>();
 builder.Services.AddScoped<SeatLedger>();
 builder.Services.AddScoped<SeatWarnings>();
@@ -46,9 +51,10 @@ builder.Services.AddSingleton<IValidator<AddMemberRequest>, AddMemberValidator>(
 builder.Services.AddSingleton<IValidator<ApproveRequest>, ApproveRequestValidator>();
 builder.Services.AddSingleton<IValidator<UpdateMemberRequest>, UpdateMemberValidator>();
 
-var searchPerMinute = builder.Configuration.GetValue("RateLimits:MemberSearchPerMinute", 30);
 builder.Services.AddRateLimiter(limiter =>
 {
+    var searchPerMinute = builder.Configuration.GetSection("RateLimits").Get<RateLimitOptions>()?.MemberSearchPerMinute
+        ?? new RateLimitOptions().MemberSearchPerMinute;
     // Exact-email search must not become a way to enumerate who uses the product.
     limiter.AddPolicy(MembersEndpoints.SearchRateLimit, http => RateLimitPartition.GetFixedWindowLimiter(
         http.User.FindFirst("sub")?.Value ?? http.Connection.RemoteIpAddress?.ToString() ?? "anonymous",
@@ -66,6 +72,19 @@ builder.Services.AddRateLimiter(limiter =>
 });
 
 var app = builder.Build();
+
+// A wrong setting stops the service (and every command) here, before migrations, with a message naming the key.
+// (The host would validate the same when it starts; this runs first so that nothing touches the database before.)
+try
+{
+    Settings.ValidateNow(app.Services);
+}
+catch (Exception ex) when (Settings.DescribeError(ex) is { } message)
+{
+    await Console.Error.WriteLineAsync(message);
+    if (isCommand) return 1;
+    throw;
+}
 
 if (isCommand)
     return await RosterCommands.RunAsync(app.Services, args, Console.Out, Console.Error);

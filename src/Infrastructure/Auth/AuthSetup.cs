@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.IdentityModel.Tokens;
+using Roster.Infrastructure.Configuration;
 
 namespace Roster.Infrastructure.Auth;
 
@@ -9,9 +10,13 @@ public static class AuthSetup
 {
     public static IServiceCollection AddRosterAuth(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
     {
-        var options = configuration.GetSection("Auth").Get<AuthOptions>() ?? new AuthOptions();
+        // Read here as well because the JWT handler is configured from it; wrong values are reported at start
+        // (AddSettings validates them, naming the key) and only fall back to defaults here.
+        services.AddSettings<AuthOptions>("Auth");
+        AuthOptions options;
+        try { options = configuration.GetSection("Auth").Get<AuthOptions>() ?? new AuthOptions(); }
+        catch (InvalidOperationException) { options = new AuthOptions(); }
         var devKey = DevSigningKey.Resolve(options, environment);
-        services.AddSingleton(options);
         services.AddSingleton(new SigningKeyHolder(devKey));
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme)

@@ -14,9 +14,16 @@ public static class DevSigningKey
 
     public static RsaSecurityKey? Resolve(AuthOptions options, IHostEnvironment environment)
     {
-        if (!string.IsNullOrWhiteSpace(options.DevSigningKey)) return Parse(options.DevSigningKey);
+        if (!string.IsNullOrWhiteSpace(options.DevSigningKey)) return TryParse(options.DevSigningKey);
         if (!environment.IsDevelopment()) return null;
         return LoadOrCreate(Path.Combine(Directory.GetCurrentDirectory(), LocalKeyPath));
+    }
+
+    /// <summary>The key, or null when the text is not one (start-time validation reports that, naming the key).</summary>
+    public static RsaSecurityKey? TryParse(string configured)
+    {
+        try { return Parse(configured); }
+        catch (Exception ex) when (ex is CryptographicException or FormatException or ArgumentException) { return null; }
     }
 
     public static RsaSecurityKey Parse(string configured)

@@ -2,6 +2,7 @@ using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using Roster.Infrastructure.Configuration;
 
 namespace Roster.Infrastructure.Data;
 
@@ -11,21 +12,37 @@ public enum StorageProvider
     Postgres,
 }
 
-public sealed class StorageOptions
+public sealed class StorageOptions : Roster.Infrastructure.Configuration.IValidatedSettings
 {
     public StorageProvider Provider { get; set; } = StorageProvider.Sqlite;
     public string ConnectionString { get; set; } = "Data Source=.roster/roster.db";
 
     /// <summary>Apply pending migrations when the service starts (the default for local use).</summary>
     public bool MigrateOnStartup { get; set; } = true;
+
+    public IEnumerable<string> Problems()
+    {
+        if (string.IsNullOrWhiteSpace(ConnectionString)) yield return "Storage:ConnectionString must be set.";
+        else
+        {
+            string? problem = null;
+            try { _ = new DbConnectionStringBuilder { ConnectionString = ConnectionString }; }
+            catch (ArgumentException ex) { problem = $"Storage:ConnectionString is not a connection string: {ex.Message}"; }
+            if (problem is not null) yield return problem;
+        }
+    }
 }
 
 public static class StorageRegistration
 {
     public static IServiceCollection AddRosterStorage(this IServiceCollection services, IConfiguration configuration)
     {
-        var options = configuration.GetSection("Storage").Get<StorageOptions>() ?? new StorageOptions();
-        services.AddSingleton(options);
+        services.AddSettings<StorageOptions>("Storage");
+        // The provider decides what gets registered, so it is read here too; a value the binder cannot read is
+        // reported by the start-time validation above, naming the key, so here it only falls back to the default.
+        StorageOptions options;
+        try { options = configuration.GetSection("Storage").Get<StorageOptions>() ?? new StorageOptions(); }
+        catch (InvalidOperationException) { options = new StorageOptions(); }
         services.AddSingleton<PendingMembershipSourceGuard>();
         if (options.Provider == StorageProvider.Postgres)
             services.AddSingleton(BuildDataSource(options.ConnectionString));

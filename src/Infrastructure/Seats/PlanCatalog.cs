@@ -1,12 +1,32 @@
+using Microsoft.Extensions.Options;
+using Roster.Infrastructure.Configuration;
+
 namespace Roster.Infrastructure.Seats;
 
-public sealed class SeatOptions
+public sealed class SeatOptions : IValidatedSettings
 {
     public string DefaultPlan { get; set; } = "free";
     public string DefaultSeatType { get; set; } = "contributor";
 
     /// <summary>The seat type an un-staged WorkOS add takes.</summary>
     public string WebhookSeatType { get; set; } = "community_only";
+
+    public IEnumerable<string> Problems()
+    {
+        if (string.IsNullOrWhiteSpace(DefaultPlan)) yield return "Seats:DefaultPlan must name a plan.";
+        if (string.IsNullOrWhiteSpace(DefaultSeatType)) yield return "Seats:DefaultSeatType must name a seat type.";
+        if (string.IsNullOrWhiteSpace(WebhookSeatType)) yield return "Seats:WebhookSeatType must name a seat type.";
+    }
+
+    /// <summary>The plan catalog (<c>Plans:*</c>) is checked with the seat settings, since the default plan must be one of its plans.</summary>
+    internal sealed class PlanCatalogValidator(IConfiguration configuration) : IValidateOptions<SeatOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, SeatOptions options)
+        {
+            var problems = PlanCatalog.Read(configuration, options, out _);
+            return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+        }
+    }
 }
 
 /// <summary>Seat limits per plan and seat type, from configuration (Plans__plan__seatType); -1 means unlimited.</summary>
@@ -18,22 +38,34 @@ public sealed class PlanCatalog
     public PlanCatalog(IConfiguration configuration, SeatOptions seats)
     {
         Seats = seats;
-        _plans = new Dictionary<string, Dictionary<string, int>>(StringComparer.Ordinal);
+        var problems = Read(configuration, seats, out _plans);
+        // The host checks the same at start (SeatOptions.PlanCatalogValidator); this only guards a catalog built by hand.
+        if (problems.Count > 0) throw new InvalidOperationException(string.Join(" ", problems));
+        SeatTypes = _plans.Values.SelectMany(p => p.Keys).Append(seats.DefaultSeatType).Append(seats.WebhookSeatType)
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+    }
+
+    /// <summary>Reads <c>Plans:&lt;plan&gt;:&lt;seatType&gt;</c> limits; returns what is wrong with them, naming each key.</summary>
+    internal static List<string> Read(IConfiguration configuration, SeatOptions seats, out Dictionary<string, Dictionary<string, int>> plans)
+    {
+        var problems = new List<string>();
+        plans = new Dictionary<string, Dictionary<string, int>>(StringComparer.Ordinal);
         foreach (var plan in configuration.GetSection("Plans").GetChildren())
         {
             var limits = new Dictionary<string, int>(StringComparer.Ordinal);
             foreach (var seatType in plan.GetChildren())
             {
-                if (!int.TryParse(seatType.Value, out var limit) || limit < Unlimited)
-                    throw new InvalidOperationException($"Plans:{plan.Key}:{seatType.Key} must be a whole number, -1 for unlimited.");
-                limits[seatType.Key] = limit;
+                if (!int.TryParse(seatType.Value, System.Globalization.NumberStyles.AllowLeadingSign,
+                        System.Globalization.CultureInfo.InvariantCulture, out var limit) || limit < Unlimited)
+                    problems.Add($"Plans:{plan.Key}:{seatType.Key} must be a whole number, -1 for unlimited (it is '{seatType.Value}').");
+                else
+                    limits[seatType.Key] = limit;
             }
-            _plans[plan.Key] = limits;
+            plans[plan.Key] = limits;
         }
-        if (!_plans.ContainsKey(seats.DefaultPlan))
-            throw new InvalidOperationException($"Seats:DefaultPlan '{seats.DefaultPlan}' is not a configured plan.");
-        SeatTypes = _plans.Values.SelectMany(p => p.Keys).Append(seats.DefaultSeatType).Append(seats.WebhookSeatType)
-            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        if (!plans.ContainsKey(seats.DefaultPlan))
+            problems.Add($"Seats:DefaultPlan '{seats.DefaultPlan}' is not a configured plan (Plans:{seats.DefaultPlan}:…).");
+        return problems;
     }
 
     public SeatOptions Seats { get; }

@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using Roster.Infrastructure.Data;
+using Roster.Tests.Support;
+
+namespace Roster.Tests.Features;
+
+/// <summary>
+/// A wrong setting stops the service at start with a message naming the key (options pattern, ValidateOnStart), and
+/// the commands report it the same way, instead of the service starting, saying it is ready, and failing requests.
+/// </summary>
+public class SettingsValidationTests
+{
+    private sealed class ConfiguredApp(IReadOnlyDictionary<string, string?> settings) : RosterApp(StorageProvider.Sqlite)
+    {
+        protected override IReadOnlyDictionary<string, string?> Settings => settings;
+    }
+
+    [Theory]
+    [InlineData("Plans:free:contributor", "abc", "Plans:free:contributor")]
+    [InlineData("Plans:company_icl:community_only", "-7", "Plans:company_icl:community_only")]
+    [InlineData("Seats:DefaultPlan", "platinum", "Seats:DefaultPlan")]
+    [InlineData("RateLimits:MemberSearchPerMinute", "0", "RateLimits:MemberSearchPerMinute")]
+    [InlineData("RateLimits:MemberSearchPerMinute", "lots", "RateLimits:MemberSearchPerMinute")]
+    [InlineData("Auth:JwksUrl", "not a url", "Auth:JwksUrl")]
+    [InlineData("Auth:Issuer", "", "Auth:Issuer")]
+    [InlineData("Storage:MigrateOnStartup", "sometimes", "Storage:MigrateOnStartup")]
+    public async Task AWrongSettingStopsTheServiceAtStartNamingTheKey(string key, string value, string named)
+    {
+        var app = new ConfiguredApp(new Dictionary<string, string?> { [key] = value });
+        var ex = await Record.ExceptionAsync(() => ((IAsyncLifetime)app).InitializeAsync());
+        try
+        {
+            Assert.NotNull(ex);
+            Assert.Contains(named, Flatten(ex));
+        }
+        finally
+        {
+            await ((IAsyncLifetime)app).DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task ADevSigningKeyThatIsNotAKeyIsRefusedWithoutEchoingIt()
+    {
+        const string secretLookingValue = "c2VjcmV0LXRoYXQtaXMtbm90LWEta2V5";
+        var app = new ConfiguredApp(new Dictionary<string, string?> { ["Auth:DevSigningKey"] = secretLookingValue });
+        var ex = await Record.ExceptionAsync(() => ((IAsyncLifetime)app).InitializeAsync());
+        try
+        {
+            Assert.NotNull(ex);
+            Assert.Contains("Auth:DevSigningKey", Flatten(ex));
+            Assert.DoesNotContain(secretLookingValue, Flatten(ex));
+        }
+        finally
+        {
+            await ((IAsyncLifetime)app).DisposeAsync();
+        }
+    }
+
+    [Theory]
+    [InlineData("migrate", "--status")]
+    [InlineData("dev-token", "--sub", "user_x", "--email", "x@example.com")]
+    [InlineData("seats", "audit")]
+    public async Task CommandsReportAWrongSettingTheSameWayAndExitNonZero(params string[] command)
+    {
+        var roster = Path.Combine(AppContext.BaseDirectory, "Roster.dll");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetTempPath() };
+        start.ArgumentList.Add(roster);
+        foreach (var arg in command) start.ArgumentList.Add(arg);
+        start.Environment["Plans__free__contributor"] = "abc";
+        start.Environment["Storage__ConnectionString"] = $"Data Source={Path.Combine(Path.GetTempPath(), $"roster-settings-{Guid.NewGuid():N}.db")}";
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(cts.Token);
+
+        Assert.Equal(1, process.ExitCode);
+        Assert.Contains("Invalid configuration: Plans:free:contributor must be a whole number", await stderr);
+        Assert.Equal("", await stdout);
+    }
+
+    private static string Flatten(Exception ex) =>
+        ex is AggregateException agg ? string.Join("\n", agg.InnerExceptions.Select(Flatten)) : ex + (ex.InnerException is null ? "" : "\n" + Flatten(ex.InnerException));
+}
