@@ -23,6 +23,16 @@ public sealed class WorkOsOptions
 
     /// <summary>Seconds between full reconciliations of every organization through the Events API; 0 (the default) turns it off.</summary>
     public int ReconcileIntervalSeconds { get; set; }
+
+    /// <summary>
+    /// The WorkOS role slug each Roster role is written as (<c>WorkOS__RoleSlugs__owner=admin</c>, …); a role not listed is
+    /// written under its own name. WorkOS environments start with <c>member</c> and <c>admin</c> only, so <c>owner</c>
+    /// needs either a WorkOS role of that slug or an entry here.
+    /// </summary>
+    public Dictionary<string, string> RoleSlugs { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public string RoleSlugFor(string rosterRole) =>
+        RoleSlugs.TryGetValue(rosterRole, out var slug) && !string.IsNullOrWhiteSpace(slug) ? slug.Trim() : rosterRole;
 }
 
 public sealed record WebhookAnswer(string Outcome);

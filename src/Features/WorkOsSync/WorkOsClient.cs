@@ -88,13 +88,41 @@ public sealed class WorkOsClient
         }
     }
 
-    public async Task<WorkOsList<WorkOsMembership>> ListMembershipsAsync(string organizationId, string? userId, string? after, CancellationToken ct)
+    /// <summary>Every status a membership can have: without <c>statuses</c> WorkOS lists active memberships only.</summary>
+    public static readonly string[] AllMembershipStatuses = ["active", "inactive", "pending"];
+
+    /// <summary>
+    /// <c>GET /user_management/organization_memberships</c> with the parameters as <c>@workos-inc/node</c>'s
+    /// <c>listOrganizationMemberships</c> sends them (statuses comma-joined, newest first).
+    /// </summary>
+    public async Task<WorkOsList<WorkOsMembership>> ListMembershipsAsync(string organizationId, string? userId, string? after, CancellationToken ct,
+        IReadOnlyCollection<string>? statuses = null)
     {
-        var query = $"user_management/organization_memberships?organization_id={Uri.EscapeDataString(organizationId)}&limit=100";
-        if (userId is not null) query += $"&user_id={Uri.EscapeDataString(userId)}";
-        if (after is not null) query += $"&after={Uri.EscapeDataString(after)}";
-        using var document = await GetJsonAsync(query, ct);
+        var query = new List<string>();
+        if (userId is not null) query.Add($"user_id={Uri.EscapeDataString(userId)}");
+        query.Add($"organization_id={Uri.EscapeDataString(organizationId)}");
+        if (statuses is { Count: > 0 }) query.Add($"statuses={Uri.EscapeDataString(string.Join(',', statuses))}");
+        query.Add("limit=100");
+        if (after is not null) query.Add($"after={Uri.EscapeDataString(after)}");
+        query.Add("order=desc");
+        using var document = await GetJsonAsync($"user_management/organization_memberships?{string.Join('&', query)}", ct);
         return new WorkOsList<WorkOsMembership>(document.RootElement.GetProperty("data").Deserialize<List<WorkOsMembership>>(Json) ?? [], After(document));
+    }
+
+    /// <summary><c>GET /organizations</c>, one page (newest first, as the SDK's <c>listOrganizations</c> asks).</summary>
+    public async Task<WorkOsList<WorkOsOrganization>> ListOrganizationsAsync(string? after, CancellationToken ct)
+    {
+        var query = "organizations?limit=100" + (after is null ? "" : $"&after={Uri.EscapeDataString(after)}") + "&order=desc";
+        using var document = await GetJsonAsync(query, ct);
+        return new WorkOsList<WorkOsOrganization>(document.RootElement.GetProperty("data").Deserialize<List<WorkOsOrganization>>(Json) ?? [], After(document));
+    }
+
+    /// <summary>The slugs of every role that applies in the organization: the environment's and its own.</summary>
+    public async Task<IReadOnlySet<string>> ListOrganizationRoleSlugsAsync(string organizationId, CancellationToken ct)
+    {
+        using var document = await GetJsonAsync($"authorization/organizations/{Uri.EscapeDataString(organizationId)}/roles", ct);
+        return document.RootElement.GetProperty("data").EnumerateArray()
+            .Select(r => r.TryGetProperty("slug", out var slug) ? slug.GetString() : null).OfType<string>().ToHashSet(StringComparer.Ordinal);
     }
 
     public async Task<WorkOsMembership?> GetMembershipAsync(string membershipId, CancellationToken ct)
@@ -110,20 +138,29 @@ public sealed class WorkOsClient
         }
     }
 
-    public async Task<WorkOsMembership> CreateMembershipAsync(string userId, string organizationId, string roleSlug, CancellationToken ct)
+    /// <param name="idempotencyKey">Sent as <c>Idempotency-Key</c> (as the SDK does on every create), stable across retries of
+    /// one write, so a create retried after a lost answer gets WorkOS's first answer instead of a second membership.</param>
+    public async Task<WorkOsMembership> CreateMembershipAsync(string userId, string organizationId, IReadOnlyList<string> roleSlugs,
+        string idempotencyKey, CancellationToken ct)
     {
-        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, "user_management/organization_memberships")
+        using var response = await SendAsync(() =>
         {
-            Content = JsonContent.Create(new { user_id = userId, organization_id = organizationId, role_slug = roleSlug }),
+            var request = new HttpRequestMessage(HttpMethod.Post, "user_management/organization_memberships")
+            {
+                Content = JsonContent.Create(new { organization_id = organizationId, user_id = userId, role_slugs = roleSlugs }),
+            };
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+            return request;
         }, ct);
         return await ReadAsync<WorkOsMembership>(response, ct);
     }
 
-    public async Task<WorkOsMembership> UpdateMembershipRoleAsync(string membershipId, string roleSlug, CancellationToken ct)
+    /// <summary>Replaces all of the membership's roles with <paramref name="roleSlugs"/>.</summary>
+    public async Task<WorkOsMembership> UpdateMembershipRolesAsync(string membershipId, IReadOnlyList<string> roleSlugs, CancellationToken ct)
     {
         using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Put, $"user_management/organization_memberships/{Uri.EscapeDataString(membershipId)}")
         {
-            Content = JsonContent.Create(new { role_slug = roleSlug }),
+            Content = JsonContent.Create(new { role_slugs = roleSlugs }),
         }, ct);
         return await ReadAsync<WorkOsMembership>(response, ct);
     }

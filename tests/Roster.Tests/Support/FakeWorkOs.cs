@@ -77,6 +77,7 @@ public sealed class FakeWorkOs : IAsyncDisposable
     private readonly Dictionary<string, (string Fingerprint, Reply Reply)> _idempotent = new(StringComparer.Ordinal);
     private readonly Queue<Fault> _faults = new();
     private long _lastMs;
+    private int _lostAnswers;
     private volatile bool _down;
 
     private sealed record StoredEvent(FakeEvent Event, string? OrganizationId);
@@ -184,6 +185,16 @@ public sealed class FakeWorkOs : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         lock (_gate)
             for (var i = 0; i < count; i++) _faults.Enqueue(new Fault(status, retryAfter));
+    }
+
+    /// <summary>
+    /// The next <paramref name="count"/> requests are carried out (state and event log change as usual), but their answer
+    /// is lost on the way back: the caller gets a 502 and cannot tell whether anything happened.
+    /// </summary>
+    public void LoseNextAnswers(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        lock (_gate) _lostAnswers += count;
     }
 
     // ---------------------------------------------------------------- snapshots
@@ -613,10 +624,16 @@ public sealed class FakeWorkOs : IAsyncDisposable
         {
             var headers = ctx.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString(), StringComparer.Ordinal);
             _requests.Add(new RecordedRequest(ctx.Request.Method, target, body, headers));
+            var carriedOut = false;
             reply = Down ? Error(503, "service_unavailable", "The fake WorkOS API is down.")
                 : _faults.TryDequeue(out var fault) ? FaultReply(fault)
                 : !Authorized(ctx.Request) ? Error(401, "unauthorized", "Could not authorize the request. Maybe your API key is invalid?")
-                : Idempotent(ctx.Request, body);
+                : Carry(out carriedOut, Idempotent(ctx.Request, body));
+            if (carriedOut && _lostAnswers > 0)
+            {
+                _lostAnswers--;
+                reply = Error(502, "bad_gateway", "The answer was lost on the way back.");
+            }
         }
 
         ctx.Response.StatusCode = reply.Status;
@@ -627,6 +644,12 @@ public sealed class FakeWorkOs : IAsyncDisposable
             ctx.Response.ContentType = "application/json";
             await ctx.Response.WriteAsync(reply.Body.ToJsonString(), ctx.RequestAborted);
         }
+    }
+
+    private static Reply Carry(out bool carriedOut, Reply reply)
+    {
+        carriedOut = true;
+        return reply;
     }
 
     private static Reply FaultReply(Fault fault)

@@ -26,11 +26,11 @@ public sealed class WorkOsClientTests : IAsyncLifetime
         var (org, _) = _fake.CreateOrganization("Client Co");
         var (user, _) = _fake.CreateUser("client@example.com");
 
-        var created = await _client.CreateMembershipAsync(user, org, "member", CancellationToken.None);
+        var created = await _client.CreateMembershipAsync(user, org, ["member"], "key-created", CancellationToken.None);
         Assert.Equal(("active", "member"), (created.Status, created.RoleSlug));
         Assert.Equal(created.Id, (await _client.GetMembershipAsync(created.Id!, CancellationToken.None))!.Id);
         Assert.Equal(created.Id, Assert.Single((await _client.ListMembershipsAsync(org, user, null, CancellationToken.None)).Data).Id);
-        Assert.Equal("admin", (await _client.UpdateMembershipRoleAsync(created.Id!, "admin", CancellationToken.None)).RoleSlug);
+        Assert.Equal("admin", (await _client.UpdateMembershipRolesAsync(created.Id!, ["admin"], CancellationToken.None)).RoleSlug);
         Assert.True(await _client.DeleteMembershipAsync(created.Id!, CancellationToken.None));
         Assert.False(await _client.DeleteMembershipAsync(created.Id!, CancellationToken.None));
         Assert.Null(await _client.GetMembershipAsync(created.Id!, CancellationToken.None));
@@ -64,7 +64,7 @@ public sealed class WorkOsClientTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.InternalServerError, gaveUp.Status);
 
         var before = _fake.Requests.Count;
-        var refused = await Assert.ThrowsAsync<WorkOsApiException>(() => _client.CreateMembershipAsync(user, "org_missing", "member", CancellationToken.None));
+        var refused = await Assert.ThrowsAsync<WorkOsApiException>(() => _client.CreateMembershipAsync(user, "org_missing", ["member"], "key-missing", CancellationToken.None));
         Assert.Equal(HttpStatusCode.NotFound, refused.Status);
         Assert.Equal("entity_not_found", refused.Code);
         Assert.Equal(before + 1, _fake.Requests.Count);
