@@ -43,7 +43,8 @@ public static class AcceptMembershipEndpoints
         // The seat was taken when the owner added them, so accepting re-checks nothing; the Where is the whole rule.
         var accepted = await db.Memberships
             .Where(m => m.Id == membershipId && m.UserId == caller.UserId && m.DeletedAt == null
-                        && m.Status == MembershipStatus.Pending && m.Source == MembershipSource.OwnerAdd)
+                        && m.Status == MembershipStatus.Pending && m.Source == MembershipSource.OwnerAdd
+                        && db.Organizations.Any(o => o.Id == m.OrganizationId && o.DeletedAt == null))
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, MembershipStatus.Active).SetProperty(m => m.UpdatedAt, now), ct);
         if (accepted == 0) return Problems.NotFound("No such invitation is waiting for you.");
 

@@ -109,6 +109,7 @@ public static class MembershipQueries
             from m in db.Memberships.AsNoTracking().Where(kind)
             where m.UserId == userId && m.Status == MembershipStatus.Pending && m.DeletedAt == null
             join o in db.Organizations on m.OrganizationId equals o.Id
+            where o.DeletedAt == null // an invitation to a deleted organization is no longer waiting for anyone
             join u in db.Users on m.UserId equals u.Id into users
             from u in users.DefaultIfEmpty()
             join a in db.Users on m.AddedBy equals a.Id into adders

@@ -26,6 +26,26 @@ public abstract class ConsentTests(RosterApp app)
     }
 
     [Fact]
+    public async Task AnInvitationToAnOrganizationDeletedInWorkOsLeavesTheInboxAndCannotBeAccepted()
+    {
+        var org = await _s.NewOrg();
+        var invitee = RosterApp.NewUser("invitee");
+        var membershipId = await _s.Invite(org.Id, org.Owner, invitee);
+        var workosOrgId = WorkOs.NewId("org");
+        await app.WithDbAsync(db => db.Organizations.Where(o => o.Id == org.Id)
+            .ExecuteUpdateAsync(s => s.SetProperty(o => o.WorkosOrganizationId, workosOrgId)));
+        Assert.Equal("applied", await app.CreateClient().DeliverOk(
+            WorkOs.Envelope("organization.deleted", WorkOs.Organization(workosOrgId, "Gone"))));
+
+        var inbox = await (await _s.As(invitee).GetAsync("/api/membership-requests/mine/pending")).ShouldBe(HttpStatusCode.OK);
+        Assert.DoesNotContain(inbox.AsArray(), i => i!.Str("id") == membershipId.ToString());
+        await (await _s.As(invitee).PutJson($"/api/membership-requests/{membershipId}/accept")).ShouldBeProblem(HttpStatusCode.NotFound, "not_found");
+
+        var row = (await app.MembershipsOfAsync(org.Id)).Single(m => m.Id == membershipId);
+        Assert.Equal("pending", row.Status);
+    }
+
+    [Fact]
     public async Task OwnerCannotAcceptAnInvitationOnTheInviteesBehalf()
     {
         var org = await _s.NewOrg();
