@@ -58,5 +58,6 @@ public static class MigrationCatalog
         new("0005", "seat_reservations_and_outbox"),
         new("0006", "webhook_ingest"),
         new("0007", "roles_and_sync"),
+        new("0008", "slack_recipients"),
     ];
 }

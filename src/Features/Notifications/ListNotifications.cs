@@ -5,16 +5,34 @@ using Roster.Infrastructure.Http;
 
 namespace Roster.Features.Notifications;
 
-public sealed record OutboxRowView(Guid Id, string Kind, string Status, int Attempts, string? LastError, DateTime CreatedAt, DateTime? SentAt);
+public sealed record OutboxRowView(Guid Id, string Kind, string Status, int Attempts, string? LastError, DateTime CreatedAt, DateTime? SentAt)
+{
+    public static OutboxRowView Of(NotificationOutboxRow r) => new(r.Id, r.Kind,
+        r.SentAt is not null ? "sent" : r.FailedAt is not null ? "failed" : "pending",
+        r.Attempts, r.LastError, r.CreatedAt, r.SentAt);
+}
+
+/// <summary>What <c>POST /api/admin/notifications/retry-failed</c> did.</summary>
+public sealed record RetryFailedView(int Requeued, int LeftMayHaveBeenDelivered);
 
 public static class ListNotifications
 {
+    public const string NotificationNotFailed = "notification_not_failed";
+
     public static RouteGroupBuilder MapNotificationAdmin(this RouteGroupBuilder admin)
     {
         admin.MapGet("/notifications", List)
             .WithTags("Notifications")
             .ProducesValidationProblem()
             .WithName("ListNotifications");
+        admin.MapPost("/notifications/{id:guid}/retry", Retry)
+            .WithTags("Notifications")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithName("RetryNotification");
+        admin.MapPost("/notifications/retry-failed", RetryFailed)
+            .WithTags("Notifications")
+            .WithName("RetryFailedNotifications");
         return admin;
     }
 
@@ -27,12 +45,49 @@ public static class ListNotifications
             case null or "": break;
             case "pending": rows = rows.Where(r => r.SentAt == null && r.FailedAt == null); break;
             case "sent": rows = rows.Where(r => r.SentAt != null); break;
-            case "failed": rows = rows.Where(r => r.FailedAt != null && r.SentAt == null); break;
+            case "failed": rows = Failed(rows); break;
             default: return Problems.Validation("status", "status is pending, sent or failed.");
         }
         var list = await rows.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id).Take(500).ToListAsync(ct);
-        return TypedResults.Ok(list.Select(r => new OutboxRowView(r.Id, r.Kind,
-            r.SentAt is not null ? "sent" : r.FailedAt is not null ? "failed" : "pending",
-            r.Attempts, r.LastError, r.CreatedAt, r.SentAt)).ToList());
+        return TypedResults.Ok(list.Select(OutboxRowView.Of).ToList());
     }
+
+    /// <summary>
+    /// Sends one failed row again: pending, due now, its tries counted from zero (its last error stays until it is
+    /// sent). This is how a row that may have been delivered (a timed-out chat.postMessage) is sent again, once
+    /// someone has checked it did not arrive.
+    /// </summary>
+    public static async Task<Results<Ok<OutboxRowView>, ProblemHttpResult>> Retry(Guid id, RosterDb db, TimeProvider clock, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var requeued = await Failed(db.NotificationOutbox.Where(r => r.Id == id)).ExecuteUpdateAsync(s => s
+            .SetProperty(r => r.FailedAt, (DateTime?)null)
+            .SetProperty(r => r.Attempts, 0)
+            .SetProperty(r => r.NextAttemptAt, now), ct);
+        var row = await db.NotificationOutbox.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, ct);
+        if (row is null) return Problems.NotFound("No such notification.");
+        if (requeued == 0)
+            return Problems.Conflict(NotificationNotFailed, $"Only a failed notification can be retried; this one is {OutboxRowView.Of(row).Status}.");
+        return TypedResults.Ok(OutboxRowView.Of(row));
+    }
+
+    /// <summary>
+    /// Sends every failed row again, except those that may already have been delivered: those need someone to check,
+    /// then <c>POST /api/admin/notifications/{id}/retry</c> each.
+    /// </summary>
+    public static async Task<Ok<RetryFailedView>> RetryFailed(RosterDb db, TimeProvider clock, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var requeued = await Failed(db.NotificationOutbox)
+            .Where(r => r.LastError == null || !r.LastError.StartsWith(OutboxErrors.MayHaveBeenDeliveredPrefix))
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.FailedAt, (DateTime?)null)
+                .SetProperty(r => r.Attempts, 0)
+                .SetProperty(r => r.NextAttemptAt, now), ct);
+        var left = await Failed(db.NotificationOutbox).CountAsync(ct);
+        return TypedResults.Ok(new RetryFailedView(requeued, left));
+    }
+
+    private static IQueryable<NotificationOutboxRow> Failed(IQueryable<NotificationOutboxRow> rows) =>
+        rows.Where(r => r.FailedAt != null && r.SentAt == null);
 }

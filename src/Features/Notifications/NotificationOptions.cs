@@ -49,7 +49,18 @@ public sealed class SlackOptions
     /// <summary>Channel id (or name) that gets a notification when no owner or admin of the org is on Slack.</summary>
     public string? SystemErrorsChannel { get; set; }
 
-    /// <summary>Quick retries inside one Slack call (network errors, timeouts, HTTP 5xx); the outbox retries beyond that.</summary>
+    /// <summary>
+    /// How long "this email is not on Slack" (users_not_found, or only a deactivated user or a bot) is believed before
+    /// the email is looked up again; 0 asks every time. users.lookupByEmail is rate limited (Tier 3).
+    /// </summary>
+    public int NotFoundCacheMinutes { get; set; } = 60;
+
+    public TimeSpan NotFoundCache => TimeSpan.FromMinutes(NotFoundCacheMinutes);
+
+    /// <summary>
+    /// Quick retries inside one Slack call (network errors, timeouts, HTTP 5xx) of users.lookupByEmail and
+    /// conversations.open; never of chat.postMessage. The outbox retries beyond that.
+    /// </summary>
     public int InCallRetries { get; set; } = 2;
 
     public TimeSpan InCallRetryDelay { get; set; } = TimeSpan.FromMilliseconds(500);
@@ -65,6 +76,8 @@ public sealed class SlackOptions
     {
         if (!Uri.TryCreate(BaseUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
             throw new InvalidOperationException("Slack:BaseUrl must be an absolute http(s) URL.");
+        if (NotFoundCacheMinutes is < 0 or > 10080)
+            throw new InvalidOperationException("Slack:NotFoundCacheMinutes must be between 0 and 10080 (a week).");
         if (InCallRetries is < 0 or > 10) throw new InvalidOperationException("Slack:InCallRetries must be between 0 and 10.");
         if (InCallRetryDelay <= TimeSpan.Zero) throw new InvalidOperationException("Slack:InCallRetryDelay must be positive.");
         if (RequestTimeout <= TimeSpan.Zero) throw new InvalidOperationException("Slack:RequestTimeout must be positive.");

@@ -30,6 +30,7 @@ public static class NotificationsRegistration
         services.AddScoped<SlackNotifier>();
         services.AddScoped<IOutboxSender>(sp => sp.GetRequiredService<SlackNotifier>());
         services.AddSingleton<OutboxDispatcher>();
+        services.AddScoped<Roster.Infrastructure.Http.IDegradationCheck, NotifierHealth>();
 
         // The outbox also carries Roster's writes to WorkOS, so the loop runs when either side is configured.
         var workosConfigured = !string.IsNullOrWhiteSpace(configuration["WorkOS:ApiKey"]);

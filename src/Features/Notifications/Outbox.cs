@@ -21,12 +21,48 @@ public interface IOutboxSender
     Task<string> SendAsync(NotificationOutboxRow row, CancellationToken ct);
 }
 
-/// <summary>A delivery that did not happen: transient ones are retried (at <see cref="RetryAfter"/> when given), permanent ones fail the row.</summary>
-public class OutboxSendException(string message, bool isTransient, TimeSpan? retryAfter = null, Exception? inner = null)
+/// <summary>What a failed delivery means for its outbox row.</summary>
+public enum OutboxFailure
+{
+    /// <summary>Nothing was delivered; trying again later can help (backoff, or <see cref="OutboxSendException.RetryAfter"/>).</summary>
+    Transient,
+
+    /// <summary>Nothing was delivered and trying again cannot help: the row fails.</summary>
+    Permanent,
+
+    /// <summary>
+    /// The other side may have acted without saying so (a timeout, a broken answer, Slack's internal_error): sending
+    /// again could deliver twice, so the row fails and only an operator's retry sends it again.
+    /// </summary>
+    MayHaveBeenDelivered,
+
+    /// <summary>
+    /// The sender cannot deliver anything at all (a revoked token, a missing scope): nothing is counted against the
+    /// row, which stays pending; the sender's rows are tried again one at a time until it works.
+    /// </summary>
+    SenderPaused,
+}
+
+/// <summary>A delivery that did not happen, and what that means for the row (<see cref="OutboxFailure"/>).</summary>
+public class OutboxSendException(string message, OutboxFailure failure, TimeSpan? retryAfter = null, Exception? inner = null)
     : Exception(message, inner)
 {
-    public bool IsTransient { get; } = isTransient;
+    public OutboxSendException(string message, bool isTransient, TimeSpan? retryAfter = null, Exception? inner = null)
+        : this(message, isTransient ? OutboxFailure.Transient : OutboxFailure.Permanent, retryAfter, inner) { }
+
+    public OutboxFailure Failure { get; } = failure;
+    public bool IsTransient => Failure == OutboxFailure.Transient;
     public TimeSpan? RetryAfter { get; } = retryAfter;
+}
+
+/// <summary>How <c>last_error</c> marks the rows that are neither plainly pending nor plainly failed (one rule, one place).</summary>
+public static class OutboxErrors
+{
+    /// <summary>A pending row waiting because its sender is paused (e.g. Slack said invalid_auth).</summary>
+    public const string PausedPrefix = "paused: ";
+
+    /// <summary>A failed row whose message may have arrived; only a retry of that one row sends it again.</summary>
+    public const string MayHaveBeenDeliveredPrefix = "may have been delivered: ";
 }
 
 /// <summary>Someone WorkOS added to an organization whose seats of that type were all taken.</summary>

@@ -10,7 +10,9 @@ namespace Roster.Features.Notifications;
 /// (FOR UPDATE SKIP LOCKED), SQLite runs the whole claim under its one write lock. The new next_attempt_at is the
 /// claim's token: outcomes are written only while it still matches. A row is marked sent only after Slack said ok;
 /// a transient failure is retried later with exponential backoff and jitter (or at Slack's Retry-After), a
-/// permanent one, or running out of tries, marks it failed with its last error.
+/// permanent one, or running out of tries, marks it failed with its last error. A delivery that may have happened
+/// (chat.postMessage timed out) fails the row at once: it is never re-sent blind. A paused sender (a revoked token)
+/// leaves its rows pending, uncounted, with the reason as their last error.
 /// </summary>
 public sealed class OutboxDispatcher(
     IServiceScopeFactory scopes,
@@ -37,6 +39,8 @@ public sealed class OutboxDispatcher(
         // Claimed: kinds a configured sender delivers, and kinds nobody knows (those fail at once, visibly).
         var claimed = await ClaimAsync(db, senders.Keys.ToArray(), known, ct);
         var started = clock.GetTimestamp();
+        // A sender that said it cannot deliver anything (a revoked token): its other rows wait with the same reason.
+        var paused = new Dictionary<IOutboxSender, (string Error, DateTime Until)>();
         for (var i = 0; i < claimed.Count; i++)
         {
             var row = claimed[i];
@@ -48,9 +52,15 @@ public sealed class OutboxDispatcher(
             }
 
             string delivery;
+            senders.TryGetValue(row.Kind, out var sender);
+            if (sender is not null && paused.TryGetValue(sender, out var pause))
+            {
+                await PauseAsync(db, row, pause.Error, pause.Until, CancellationToken.None);
+                continue;
+            }
             try
             {
-                if (!senders.TryGetValue(row.Kind, out var sender))
+                if (sender is null)
                     throw new UndeliverableNotificationException($"unreadable notification: unknown notification kind '{row.Kind}'");
                 delivery = await sender.SendAsync(row, ct);
             }
@@ -66,6 +76,22 @@ public sealed class OutboxDispatcher(
                 await RecordFailureAsync(db, row, ex.Message, permanent: false, retryAt, CancellationToken.None);
                 await ReleaseAsync(db, claimed.Skip(i + 1), retryAt, CancellationToken.None);
                 break;
+            }
+            catch (OutboxSendException ex) when (ex.Failure == OutboxFailure.SenderPaused)
+            {
+                // Nothing this sender sends can work until someone fixes it: no try is counted, the row stays pending,
+                // and one row probes again after the base backoff.
+                var until = Now() + TimeSpan.FromSeconds(options.BackoffBaseSeconds);
+                paused[sender!] = (OutboxErrors.PausedPrefix + ex.Message, until);
+                log.LogError("Delivery of {Kinds} paused until someone fixes it: {Error}", string.Join(", ", sender!.Kinds), ex.Message);
+                await PauseAsync(db, row, OutboxErrors.PausedPrefix + ex.Message, until, CancellationToken.None);
+                continue;
+            }
+            catch (OutboxSendException ex) when (ex.Failure == OutboxFailure.MayHaveBeenDelivered)
+            {
+                // Sending again could deliver twice; an operator who checked retries it (POST …/notifications/{id}/retry).
+                await RecordFailureAsync(db, row, OutboxErrors.MayHaveBeenDeliveredPrefix + ex.Message, permanent: true, retryAt: null, CancellationToken.None);
+                continue;
             }
             catch (OutboxSendException ex)
             {
@@ -148,10 +174,12 @@ public sealed class OutboxDispatcher(
     {
         var now = Now();
         // Slack has it: record that whatever happened to the lease, so nobody sends it again.
+        // The last error of a sent row is history nobody needs to act on.
         var updated = await db.NotificationOutbox
             .Where(r => r.Id == row.Id && r.SentAt == null)
             .ExecuteUpdateAsync(s => s
                 .SetProperty(r => r.SentAt, now)
+                .SetProperty(r => r.LastError, (string?)null)
                 .SetProperty(r => r.Attempts, r => r.Attempts + 1), ct);
         if (updated == 0) log.LogWarning("Notification {RowId} was already marked sent by someone else", row.Id);
     }
@@ -186,6 +214,22 @@ public sealed class OutboxDispatcher(
         {
             // The claim's lease runs out and the row comes due again: nothing is lost.
             log.LogError(ex, "Notification {RowId}: could not record the outcome of attempt {Attempts}", row.Id, attempts);
+        }
+    }
+
+    /// <summary>Gives a claimed row back unsent and uncounted, due at <paramref name="until"/>, saying why it waits.</summary>
+    private async Task PauseAsync(RosterDb db, NotificationOutboxRow row, string error, DateTime until, CancellationToken ct)
+    {
+        var lastError = error.Length > MaxErrorLength ? error[..MaxErrorLength] : error;
+        try
+        {
+            await Claimed(db, row).ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.LastError, lastError)
+                .SetProperty(r => r.NextAttemptAt, until), ct);
+        }
+        catch (Exception ex)
+        {
+            log.LogWarning(ex, "Notification {RowId}: could not hand back its claim; it comes due when the lease ends", row.Id);
         }
     }
 

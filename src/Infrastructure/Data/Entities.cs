@@ -57,6 +57,13 @@ public sealed class User
     public bool EmailVerified { get; set; }
     public string? Name { get; set; }
     public string? SlackUserId { get; set; }
+
+    /// <summary>The email <see cref="SlackUserId"/> (or <see cref="SlackNotFoundAt"/>) was looked up with; another email is looked up again.</summary>
+    public string? SlackLookupEmail { get; set; }
+
+    /// <summary>When Slack last said nobody (usable) has <see cref="SlackLookupEmail"/>.</summary>
+    public DateTime? SlackNotFoundAt { get; set; }
+
     public DateTime? WorkosUpdatedAt { get; set; }
     public string? WorkosLastEventId { get; set; }
     public DateTime? DeletedAt { get; set; }

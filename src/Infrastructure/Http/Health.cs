@@ -1,9 +1,23 @@
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Roster.Migrations;
 
 namespace Roster.Infrastructure.Http;
 
-public sealed record HealthView(string Status);
+/// <summary><c>status</c>: live, ready, or degraded (ready, but a part named in <c>degraded</c> is not working).</summary>
+public sealed record HealthView(
+    string Status,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, string>? Degraded = null);
+
+/// <summary>A part of the service that can stop working without the service being down (readiness stays 200).</summary>
+public interface IDegradationCheck
+{
+    /// <summary>The part's name in <see cref="HealthView.Degraded"/>.</summary>
+    string Name { get; }
+
+    /// <summary>Why the part is degraded, or null when it is fine.</summary>
+    Task<string?> DegradedBecauseAsync(CancellationToken ct);
+}
 
 public static class Health
 {
@@ -15,13 +29,23 @@ public static class Health
         return app;
     }
 
-    /// <summary>Ready means the database answers and every migration this build knows is applied.</summary>
-    public static async Task<Results<Ok<HealthView>, ProblemHttpResult>> Ready(MigrationRunner migrations, ILogger<MigrationRunner> logger, CancellationToken ct)
+    /// <summary>
+    /// Ready means the database answers and every migration this build knows is applied; a ready service whose
+    /// <see cref="IDegradationCheck"/>s report something (e.g. Slack delivery paused) answers 200 "degraded".
+    /// </summary>
+    public static async Task<Results<Ok<HealthView>, ProblemHttpResult>> Ready(MigrationRunner migrations, IEnumerable<IDegradationCheck> checks,
+        ILogger<MigrationRunner> logger, CancellationToken ct)
     {
         try
         {
             var pending = (await migrations.StatusAsync(ct)).Where(m => m.AppliedAt is null).Select(m => m.Version).ToList();
-            if (pending.Count == 0) return TypedResults.Ok(new HealthView("ready"));
+            if (pending.Count == 0)
+            {
+                var degraded = new Dictionary<string, string>(StringComparer.Ordinal);
+                foreach (var check in checks)
+                    if (await check.DegradedBecauseAsync(ct) is { } reason) degraded[check.Name] = reason;
+                return TypedResults.Ok(degraded.Count == 0 ? new HealthView("ready") : new HealthView("degraded", degraded));
+            }
             return Problems.Of(StatusCodes.Status503ServiceUnavailable, ErrorCodes.StorageUnavailable, "Not ready.",
                 $"Migrations not applied: {string.Join(", ", pending)}.");
         }

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Roster.Features.Notifications;
 using Roster.Tests.Support;
 
 namespace Roster.Tests.Features;
@@ -32,7 +33,7 @@ public sealed record Outcome(int Status, string? Code = null)
 }
 
 /// <summary>What a cell sends, built after the cell's own state exists. The URL comes from the row's route pattern.</summary>
-public sealed record Call(Guid? MembershipId = null, object? Body = null, string? Query = null);
+public sealed record Call(Guid? MembershipId = null, object? Body = null, string? Query = null, Guid? NotificationId = null);
 
 /// <summary>The fresh state one cell acts on.</summary>
 public sealed record CellState(Scenario Scenario, Staffed Org);
@@ -48,7 +49,8 @@ public sealed record MatrixRow(string Name, string Method, string Route, Func<Ce
         var url = Route
             .Replace("{orgId}", state.Org.Id.ToString(), StringComparison.Ordinal)
             .Replace("{membershipId}", call.MembershipId?.ToString() ?? "{membershipId}", StringComparison.Ordinal)
-            .Replace("{documentName}", "v1", StringComparison.Ordinal);
+            .Replace("{documentName}", "v1", StringComparison.Ordinal)
+            .Replace("{id}", call.NotificationId?.ToString() ?? "{id}", StringComparison.Ordinal);
         Assert.DoesNotContain("{", url, StringComparison.Ordinal);
         return call.Query is null ? url : $"{url}?{call.Query}";
     }
@@ -192,6 +194,14 @@ public static class AuthorizationMatrix
             _ => Task.FromResult(new Call(Query: "status=pending")),
             owner: Forbidden, admin: Forbidden, member: Forbidden, outsider: Forbidden, platformAdmin: Ok),
 
+        Row("retry a failed notification", "POST", "/api/admin/notifications/{id}/retry",
+            async c => new Call(NotificationId: await FailedNotificationAsync(c)),
+            owner: Forbidden, admin: Forbidden, member: Forbidden, outsider: Forbidden, platformAdmin: Ok),
+
+        Row("retry every failed notification", "POST", "/api/admin/notifications/retry-failed",
+            async c => { await FailedNotificationAsync(c); return new Call(); },
+            owner: Forbidden, admin: Forbidden, member: Forbidden, outsider: Forbidden, platformAdmin: Ok),
+
         Row("liveness", "GET", "/health/live",
             _ => Task.FromResult(new Call()),
             owner: Ok, admin: Ok, member: Ok, outsider: Ok, platformAdmin: Ok, anonymous: Ok),
@@ -206,6 +216,20 @@ public static class AuthorizationMatrix
     ];
 
     public static MatrixRow Find(string name) => Rows.Single(r => r.Name == name);
+
+    /// <summary>An outbox row that gave up (as a permanent Slack error leaves it), for the retry endpoints.</summary>
+    private static Task<Guid> FailedNotificationAsync(CellState c) => c.Scenario.App.WithDbAsync(async db =>
+    {
+        var now = DateTime.UtcNow;
+        var row = Outbox.Enqueue(db, NotificationKinds.SeatWarning,
+            $"seat_warning:{Guid.NewGuid():N}",
+            new SeatWarningNotification(c.Org.Id, null, "Matrix", "contributor", 100, 10, 10), now);
+        row.Attempts = 1;
+        row.FailedAt = now;
+        row.LastError = "chat.postMessage: channel_not_found";
+        await db.SaveChangesAsync();
+        return row.Id;
+    });
 
     public static TheoryData<string, Who> Cells
     {
@@ -356,11 +380,14 @@ public static class DbState
         var users = await db.Users.AsNoTracking()
             .Select(u => new { u.Id, u.WorkosUserId, u.Email, u.EmailVerified, u.Name, u.DeletedAt }).ToListAsync();
         var audits = await db.AuditEvents.CountAsync();
+        var outbox = await db.NotificationOutbox.AsNoTracking()
+            .Select(r => new { r.Id, r.Attempts, r.NextAttemptAt, r.SentAt, r.FailedAt, r.LastError }).ToListAsync();
         var rows = JsonSerializer.Serialize(new
         {
             organizations = organizations.OrderBy(o => o.Id),
             memberships = memberships.OrderBy(m => m.Id),
             users = users.OrderBy(u => u.Id),
+            outbox = outbox.OrderBy(r => r.Id),
         });
         return new Snapshot(organizations.Count, memberships.Count, users.Count, audits, rows);
     });

@@ -17,9 +17,18 @@ public abstract class SlackApp(StorageProvider provider) : RosterApp(provider)
     public const string SystemErrorsChannel = "C0SYSERRORS";
     public const string UpgradeUrl = "https://roster.example/billing/upgrade?org={organizationId}";
     public const string ManageTeamUrl = "https://roster.example/orgs/{organizationId}/team";
+    public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(3);
 
-    public FakeSlack Slack { get; } = FakeSlack.Start();
+    public FakeSlack Slack { get; } = StartSlack();
     public AdjustableClock Clock { get; } = new();
+
+    /// <summary>A strict fake Slack whose system-errors channel has the bot in it.</summary>
+    public static FakeSlack StartSlack()
+    {
+        var slack = FakeSlack.Start();
+        slack.AddChannel(SystemErrorsChannel);
+        return slack;
+    }
     public CapturedLogs Logs { get; } = new();
 
     /// <summary>False where the background loop runs on real time.</summary>
@@ -40,6 +49,8 @@ public abstract class SlackApp(StorageProvider provider) : RosterApp(provider)
                 ["Slack:SystemErrorsChannel"] = SystemErrorsChannel,
                 ["Slack:InCallRetries"] = "2",
                 ["Slack:InCallRetryDelay"] = "00:00:00.005",
+                // Short, so a test can outwait it (FakeSlack's AnswerLate).
+                ["Slack:RequestTimeout"] = RequestTimeout.ToString(),
                 ["Links:UpgradeUrl"] = UpgradeUrl,
                 ["Links:ManageTeamUrl"] = ManageTeamUrl,
                 ["Notifications:DispatcherEnabled"] = "false",

@@ -31,7 +31,7 @@ public abstract class TwinHosts(StorageProvider provider) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _storage = TestDatabases.Create(provider);
-        Slack = FakeSlack.Start();
+        Slack = SlackApp.StartSlack();
         var settings = new Dictionary<string, string?>
         {
             ["Slack:BotToken"] = FakeSlack.Token,
