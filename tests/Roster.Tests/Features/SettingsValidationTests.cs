@@ -24,6 +24,9 @@ public class SettingsValidationTests
     [InlineData("Auth:JwksUrl", "not a url", "Auth:JwksUrl")]
     [InlineData("Auth:Issuer", "", "Auth:Issuer")]
     [InlineData("Storage:MigrateOnStartup", "sometimes", "Storage:MigrateOnStartup")]
+    [InlineData("Slack:NotFoundCacheMinutes", "-1", "Slack:NotFoundCacheMinutes")]
+    [InlineData("Slack:NotFoundCacheMinutes", "20000", "Slack:NotFoundCacheMinutes")]
+    [InlineData("Slack:NotFoundCacheMinutes", "an hour", "Slack:NotFoundCacheMinutes")]
     public async Task AWrongSettingStopsTheServiceAtStartNamingTheKey(string key, string value, string named)
     {
         var app = new ConfiguredApp(new Dictionary<string, string?> { [key] = value });
