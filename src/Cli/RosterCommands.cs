@@ -107,7 +107,8 @@ public static class RosterCommands
             : [await sync.SyncOrganizationAsync(organization, since, CancellationToken.None)];
         foreach (var r in results)
         {
-            var name = r.Key.Length == 0 ? "(environment roles)" : r.Key;
+            var name = r.Key is Features.WorkOsSync.EventSync.EnvironmentKey or Features.WorkOsSync.EventSync.UsersKey
+                or Features.WorkOsSync.EventSync.OrganizationListKey ? $"({Features.WorkOsSync.EventSync.Label(r.Key)})" : r.Key;
             await output.WriteLineAsync(!r.Ran ? $"{name}\tskipped: another instance is syncing it"
                 : $"{name}\t{r.Applied} applied, {r.Duplicates} already seen, cursor {r.Cursor ?? "-"}{(r.Error is null ? "" : $", stopped: {r.Error}")}");
         }

@@ -19,6 +19,12 @@ public sealed class EventSync(IServiceScopeFactory scopes, WorkOsClient workos, 
     /// <summary>Key of the cursor for environment-wide role events.</summary>
     public const string EnvironmentKey = "";
 
+    /// <summary>Key of the cursor for <c>user.*</c> events (environment-wide: users belong to no one organization).</summary>
+    public const string UsersKey = "users";
+
+    /// <summary>Key of the <see cref="SyncResult"/> that reports discovering organizations through List Organizations.</summary>
+    public const string OrganizationListKey = "organizations";
+
     /// <summary>
     /// Real WorkOS event names only: <c>GET /events</c> refuses the whole request (400 <c>invalid_events_request</c>) when
     /// one name is unknown. There is no <c>invitation.expired</c>: an expired invitation's reservation ends at its <c>expires_at</c>.
@@ -33,9 +39,14 @@ public sealed class EventSync(IServiceScopeFactory scopes, WorkOsClient workos, 
 
     public static readonly string[] EnvironmentEventTypes = ["role.created", "role.updated", "role.deleted"];
 
+    public static readonly string[] UserEventTypes = ["user.created", "user.updated", "user.deleted"];
+
+    /// <summary>Pages of List Organizations read per reconciliation at most (100 organizations each).</summary>
+    public const int MaxOrganizationPages = 1000;
+
     public const int PageSize = 100;
 
-    /// <param name="workosOrganizationId">The org_ id, or <see cref="EnvironmentKey"/> for role events.</param>
+    /// <param name="workosOrganizationId">The org_ id, <see cref="EnvironmentKey"/> for role events or <see cref="UsersKey"/> for user events.</param>
     /// <param name="since">Replay from this time instead of from the cursor (the cursor never moves backwards).</param>
     public async Task<SyncResult> SyncOrganizationAsync(string workosOrganizationId, DateTime? since, CancellationToken ct)
     {
@@ -48,13 +59,18 @@ public sealed class EventSync(IServiceScopeFactory scopes, WorkOsClient workos, 
 
         var cursor = await ReadCursorAsync(workosOrganizationId, ct);
         var after = since is null ? cursor : null;
-        var types = workosOrganizationId == EnvironmentKey ? EnvironmentEventTypes : OrganizationEventTypes;
+        var types = workosOrganizationId switch
+        {
+            EnvironmentKey => EnvironmentEventTypes,
+            UsersKey => UserEventTypes,
+            _ => OrganizationEventTypes,
+        };
         int applied = 0, duplicates = 0;
         try
         {
             while (true)
             {
-                var page = await workos.ListEventsAsync(types, NullIfEmpty(workosOrganizationId), after, since, PageSize, ct);
+                var page = await workos.ListEventsAsync(types, OrganizationFilter(workosOrganizationId), after, since, PageSize, ct);
                 foreach (var (evt, raw) in page.Events)
                 {
                     using var scope = scopes.CreateScope();
@@ -135,19 +151,80 @@ public sealed class EventSync(IServiceScopeFactory scopes, WorkOsClient workos, 
         }
     }
 
-    /// <summary>Every organization Roster knows from WorkOS, plus the environment's role events.</summary>
+    /// <summary>
+    /// The environment's role and user events, then every organization: those Roster knows and those WorkOS lists that it
+    /// has never seen (an organization whose organization.created webhook was lost is read from List Organizations,
+    /// applied, and then synced like the others).
+    /// </summary>
     public async Task<IReadOnlyList<SyncResult>> SyncAllAsync(DateTime? since, CancellationToken ct)
     {
+        var results = new List<SyncResult>
+        {
+            await SyncOrganizationAsync(EnvironmentKey, since, ct),
+            await SyncOrganizationAsync(UsersKey, since, ct),
+        };
+        var (discovery, discovered) = await DiscoverOrganizationsAsync(ct);
+        results.Add(discovery);
         List<string> organizations;
         using (var scope = scopes.CreateScope())
         {
             organizations = await scope.ServiceProvider.GetRequiredService<RosterDb>().Organizations.AsNoTracking()
                 .Where(o => o.WorkosOrganizationId != null && o.DeletedAt == null)
-                .Select(o => o.WorkosOrganizationId!).OrderBy(id => id).ToListAsync(ct);
+                .Select(o => o.WorkosOrganizationId!).ToListAsync(ct);
         }
-        var results = new List<SyncResult> { await SyncOrganizationAsync(EnvironmentKey, since, ct) };
-        foreach (var organization in organizations) results.Add(await SyncOrganizationAsync(organization, since, ct));
+        foreach (var organization in organizations.Union(discovered, StringComparer.Ordinal).Order(StringComparer.Ordinal))
+            results.Add(await SyncOrganizationAsync(organization, since, ct));
         return results;
+    }
+
+    /// <summary>
+    /// Pages through List Organizations and applies each organization Roster has no row for (live or deleted) as the
+    /// organization.updated it amounts to, keyed by its updated_at so the same state is applied once.
+    /// </summary>
+    private async Task<(SyncResult Result, IReadOnlyList<string> Discovered)> DiscoverOrganizationsAsync(CancellationToken ct)
+    {
+        var discovered = new List<string>();
+        int applied = 0, seen = 0;
+        try
+        {
+            string? after = null;
+            for (var pages = 0; pages < MaxOrganizationPages; pages++)
+            {
+                var page = await workos.ListOrganizationsAsync(after, ct);
+                var ids = page.Data.Select(o => o.Id).OfType<string>().ToList();
+                HashSet<string> known;
+                using (var scope = scopes.CreateScope())
+                {
+                    known = (await scope.ServiceProvider.GetRequiredService<RosterDb>().Organizations.AsNoTracking()
+                        .Where(o => o.WorkosOrganizationId != null && ids.Contains(o.WorkosOrganizationId))
+                        .Select(o => o.WorkosOrganizationId!).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
+                }
+                foreach (var organization in page.Data.Where(o => o.Id is not null && !known.Contains(o.Id)))
+                {
+                    var version = organization.UpdatedAt ?? organization.CreatedAt ?? clock.GetUtcNow().UtcDateTime;
+                    var stamp = version.ToUniversalTime().ToString("yyyyMMddHHmmssfffffff", CultureInfo.InvariantCulture);
+                    var data = JsonSerializer.SerializeToElement(organization, WorkOsEvent.Json);
+                    var evt = new WorkOsEvent($"sync_org_{organization.Id}_{stamp}", "organization.updated", data, version);
+                    var raw = JsonSerializer.Serialize(new { id = evt.Id, @event = evt.Event, data, created_at = version }, WorkOsEvent.Json);
+                    using var scope = scopes.CreateScope();
+                    var outcome = await scope.ServiceProvider.GetRequiredService<WebhookProcessor>().ProcessAsync(evt, raw, ct);
+                    if (outcome == WebhookOutcomes.Applied) applied++;
+                    discovered.Add(organization.Id!);
+                }
+                seen += ids.Count;
+                if (page.After is null || page.Data.Count == 0) break;
+                after = page.After;
+            }
+            logger.LogInformation("Listed {Seen} WorkOS organizations; {Applied} were new to Roster", seen, applied);
+            return (new SyncResult(OrganizationListKey, true, applied, seen - discovered.Count, null), discovered);
+        }
+        catch (Exception ex) when (ex is WorkOsApiException or HttpRequestException or MalformedEventException
+                                       or TaskCanceledException && !ct.IsCancellationRequested)
+        {
+            // The organizations Roster knows are still synced; the next reconciliation lists again.
+            logger.LogWarning("Listing WorkOS organizations stopped after {Seen}: {Error}", seen, ex.Message);
+            return (new SyncResult(OrganizationListKey, true, applied, 0, null, ex.Message), discovered);
+        }
     }
 
     private async Task<string?> ReadCursorAsync(string key, CancellationToken ct)
@@ -218,7 +295,15 @@ public sealed class EventSync(IServiceScopeFactory scopes, WorkOsClient workos, 
         await db.SaveChangesAsync(ct);
     }
 
-    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
+    /// <summary>The organization_id filter of a cursor's events: none for the environment-wide streams.</summary>
+    private static string? OrganizationFilter(string key) => key is EnvironmentKey or UsersKey ? null : key;
 
-    private static string Label(string key) => key.Length == 0 ? "environment roles" : key;
+    /// <summary>How a sync key reads in logs and in the CLI's output.</summary>
+    public static string Label(string key) => key switch
+    {
+        EnvironmentKey => "environment roles",
+        UsersKey => "users",
+        OrganizationListKey => "organization list",
+        _ => key,
+    };
 }

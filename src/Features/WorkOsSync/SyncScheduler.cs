@@ -31,7 +31,7 @@ public sealed class SyncScheduler(WorkOsOptions options, TimeProvider clock)
         return due;
     }
 
-    /// <summary>The organization (or "" for environment roles) and, for user events, the user a webhook concerns.</summary>
+    /// <summary>The sync key (an organization, "" for environment roles, "users" for user events) and, for user events, the user a webhook concerns.</summary>
     public static (string? Organization, string? User) Targets(WorkOsEvent evt)
     {
         string? Field(string name) => evt.Data.TryGetProperty(name, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.String ? v.GetString() : null;
@@ -41,7 +41,8 @@ public sealed class SyncScheduler(WorkOsOptions options, TimeProvider clock)
             "organization" => (Field("id"), null),
             "organization_membership" or "organization_role" or "invitation" => (Field("organization_id"), null),
             "role" => (EventSync.EnvironmentKey, null),
-            "user" => (null, Field("id")),
+            // A user event also wakes the users' own Events API stream, which catches the user.* webhooks that were lost.
+            "user" => (EventSync.UsersKey, Field("id")),
             _ => (null, null),
         };
     }

@@ -122,6 +122,82 @@ public abstract class EventSyncTests(WorkOsSyncApp app)
     }
 
     [Fact]
+    public async Task UserEventsWhoseWebhooksWereLostAreCaughtUpFromTheEventsApiWithTheirOwnCursor()
+    {
+        var (kept, _) = Fake.CreateUser($"kept.{Guid.NewGuid():N}@example.com", "Kay", "Old");
+        Fake.UpdateUser(kept, firstName: "Kim");
+        var (gone, _) = Fake.CreateUser($"gone.{Guid.NewGuid():N}@example.com", "Gus", "Away");
+        Fake.DeleteUser(gone);
+
+        var result = await app.SyncAsync(EventSync.UsersKey);
+
+        Assert.Null(result.Error);
+        Assert.Equal("Kim Old", await app.WithDbAsync(db => db.Users.Where(u => u.WorkosUserId == kept).Select(u => u.Name).SingleAsync()));
+        Assert.False(await app.WithDbAsync(db => db.Users.AnyAsync(u => u.WorkosUserId == gone && u.DeletedAt == null)));
+        Assert.Equal(Fake.Events.Where(e => e.Type.StartsWith("user.", StringComparison.Ordinal)).Select(e => e.Id).Max(StringComparer.Ordinal),
+            await app.CursorAsync(EventSync.UsersKey));
+        var asked = Fake.Requests.Last(r => r.Path == "/events");
+        Assert.DoesNotContain("organization_id", asked.PathAndQuery);
+
+        Fake.UpdateUser(kept, lastName: "New");
+        var next = await app.SyncAsync(EventSync.UsersKey);
+        Assert.Equal(1, next.Applied);
+        Assert.Equal("Kim New", await app.WithDbAsync(db => db.Users.Where(u => u.WorkosUserId == kept).Select(u => u.Name).SingleAsync()));
+    }
+
+    [Fact]
+    public async Task AReconciliationDiscoversOrganizationsWhoseCreatedWebhookWasLostPagingThroughTheList()
+    {
+        // More organizations than one page of List Organizations (100), none of them ever delivered to Roster.
+        var unseen = Enumerable.Range(0, 101).Select(i => Fake.CreateOrganization($"Unseen {i}").Id).ToList();
+        var last = unseen[^1];
+        Fake.UpdateOrganization(last, "Unseen and renamed");
+        var (user, _) = Fake.CreateUser($"d.{Guid.NewGuid():N}@example.com");
+        var (om, _) = Fake.AddMembership(user, last, ["member"]);
+
+        using (var scope = app.Services.CreateScope())
+        {
+            var results = await scope.ServiceProvider.GetRequiredService<EventSync>().SyncAllAsync(null, CancellationToken.None);
+            Assert.All(results, r => Assert.Null(r.Error));
+            Assert.True(results.Single(r => r.Key == EventSync.OrganizationListKey).Applied >= 101);
+        }
+
+        var mirrored = await app.WithDbAsync(db => db.Organizations.Where(o => unseen.Contains(o.WorkosOrganizationId!)).CountAsync());
+        Assert.Equal(101, mirrored);
+        Assert.Equal("Unseen and renamed", await app.WithDbAsync(db => db.Organizations.Where(o => o.WorkosOrganizationId == last).Select(o => o.Name).SingleAsync()));
+        Assert.Contains(om, (await RosterView(last)).Keys);
+        Assert.Contains(Fake.Requests, r => r.Path == "/organizations" && r.PathAndQuery.Contains("after="));
+    }
+
+    [Fact]
+    public async Task TheWorkosSyncCommandAgainstTheStrictFakeAppliesMembershipUserAndOrganizationEventsAndAdvancesTheCursors()
+    {
+        Assert.True(Fake.Strict);
+        var (org, _) = Fake.CreateOrganization("Cli Unseen");
+        Fake.UpdateOrganization(org, "Cli Renamed");
+        var (user, _) = Fake.CreateUser($"cli.{Guid.NewGuid():N}@example.com", "Cleo", "Line");
+        Fake.UpdateUser(user, lastName: "Command");
+        var (om, _) = Fake.AddMembership(user, org, ["admin"]);
+        var output = new StringWriter();
+        var error = new StringWriter();
+
+        var exit = await RosterCommands.RunAsync(app.Services, ["workos", "sync"], output, error);
+
+        Assert.True(exit == 0, $"exit {exit}\n{output}\n{error}");
+        Assert.Equal("Cli Renamed", await app.WithDbAsync(db => db.Organizations.Where(o => o.WorkosOrganizationId == org).Select(o => o.Name).SingleAsync()));
+        Assert.Equal("Cleo Command", await app.WithDbAsync(db => db.Users.Where(u => u.WorkosUserId == user).Select(u => u.Name).SingleAsync()));
+        var membership = await app.WithDbAsync(db => db.Memberships.SingleAsync(m => m.WorkosMembershipId == om));
+        Assert.Equal((MembershipStatus.Active, "admin"), (membership.Status, membership.Role));
+        var lastOrgEvent = Fake.Events.Where(e => e.Json.Contains(org) && !e.Type.StartsWith("user.", StringComparison.Ordinal)).Select(e => e.Id).Max(StringComparer.Ordinal);
+        Assert.Equal(lastOrgEvent, await app.CursorAsync(org));
+        Assert.Equal(Fake.Events.Where(e => e.Type.StartsWith("user.", StringComparison.Ordinal)).Select(e => e.Id).Max(StringComparer.Ordinal),
+            await app.CursorAsync(EventSync.UsersKey));
+        Assert.Contains("(users)\t", output.ToString());
+        Assert.Contains($"{org}\t", output.ToString());
+        Assert.DoesNotContain(Fake.Requests, r => r.Path == "/events" && r.PathAndQuery.Contains("expired"));
+    }
+
+    [Fact]
     public async Task ASyncThatMeetsAWorkOsOutageKeepsItsCursorAndTheNextOneResumes()
     {
         var (org, created) = Fake.CreateOrganization("Outage Inc");
