@@ -13,7 +13,8 @@ public sealed record SlackMessage(Guid OrganizationId, string OrganizationNameMr
 
 /// <summary>
 /// Text Roster did not write (names, emails, seat types), made safe for Slack mrkdwn in one place: escaped first
-/// (<c>&amp; &lt; &gt;</c> as entities; <c>* _ ~ `</c>, which would format, as look-alikes <c>∗ ˍ ∼ ˋ</c>; line breaks
+/// (<c>&amp; &lt; &gt;</c> as entities; <c>* _ ~ `</c>, which would format, as look-alikes <c>∗ ˍ ∼ ˋ</c> — except an
+/// underscore between two letters or digits, which Slack never reads as italics; line breaks
 /// and other control characters as spaces, so nobody can forge a line of the message), then clipped to a length on
 /// grapheme boundaries, never inside an entity, an emoji or a combining sequence. Lengths are UTF-16 code units,
 /// which is at least what Slack counts. Identifiers Roster or WorkOS mint (<c>user_…</c>, seat types such as
@@ -26,12 +27,16 @@ public static class Mrkdwn
     public static string Text(string value, int maxLength, bool formatting = true)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 2);
-        var pieces = new List<string>();
-        var total = 0;
+        var graphemes = new List<string>();
         var elements = StringInfo.GetTextElementEnumerator(value);
-        while (elements.MoveNext())
+        while (elements.MoveNext()) graphemes.Add(elements.GetTextElement());
+        var pieces = new List<string>(graphemes.Count);
+        var total = 0;
+        for (var i = 0; i < graphemes.Count; i++)
         {
-            var piece = Escape(elements.GetTextElement(), formatting);
+            // An underscore inside a word (john_doe@…) cannot start or end italics: it stays, so emails read as they are.
+            var inWord = graphemes[i] == "_" && i > 0 && i < graphemes.Count - 1 && IsWordCharacter(graphemes[i - 1]) && IsWordCharacter(graphemes[i + 1]);
+            var piece = Escape(graphemes[i], formatting && !inWord);
             pieces.Add(piece);
             total += piece.Length;
         }
@@ -45,6 +50,8 @@ public static class Mrkdwn
         }
         return clipped.Append(Ellipsis).ToString();
     }
+
+    private static bool IsWordCharacter(string grapheme) => char.IsLetterOrDigit(grapheme, 0);
 
     /// <summary>One grapheme, escaped (a CR LF pair is one grapheme: it becomes one space).</summary>
     private static string Escape(string grapheme, bool formatting)

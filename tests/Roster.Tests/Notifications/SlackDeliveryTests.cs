@@ -245,13 +245,14 @@ public abstract class SlackDeliveryTests(SlackApp app)
 
         var firstLine = section.Split('\n')[0];
         Assert.Equal(2, section.Split('\n').Length); // only Roster's own line break
-        Assert.Contains("\u2217Boss\u2217 \u02CDurgent\u02CD \u223Cgone\u223C \u02CBcode\u02CB :white\u02CDcheck\u02CDmark: Approved by &lt;!here&gt; Real line", firstLine);
+        Assert.Contains("\u2217Boss\u2217 \u02CDurgent\u02CD \u223Cgone\u223C \u02CBcode\u02CB :white_check_mark: Approved by &lt;!here&gt; Real line", firstLine);
         Assert.Contains("Acme\u2217 Fake org line", firstLine);
-        Assert.Contains("a\u02CDb.", firstLine);
+        Assert.Contains("a_b.", firstLine); // inside a word an underscore cannot format: emails stay as they are
         // Without Roster's own bold markers, nothing in the line can format.
         var content = firstLine.Replace(":no_entry: *", "", StringComparison.Ordinal).Replace("* was not added to *", "", StringComparison.Ordinal);
         Assert.EndsWith("*.", content);
-        Assert.Equal(-1, content[..^2].IndexOfAny(['*', '_', '~', '`']));
+        Assert.Equal(-1, content[..^2].Replace("a_b.", "", StringComparison.Ordinal).Replace("white_check_mark", "", StringComparison.Ordinal)
+            .IndexOfAny(['*', '_', '~', '`']));
         var text = post.Arg("text")!;
         Assert.DoesNotContain('\n', text);
         Assert.Contains("\u2217Boss\u2217", text);

@@ -167,6 +167,68 @@ public abstract class SlackRecipientTests(SlackApp app)
         Assert.Equal(2, LookupsOf(staffed.Admin.Email).Count);
         Assert.Equal(adminId, (await UserOf(staffed.Admin)).SlackUserId);
     }
+    /// <summary>
+    /// End to end: WorkOS adds someone over the seat cap (a signed webhook), Roster refuses and queues the notice, the
+    /// dispatcher sends it to the strict fake Slack — where one of the admins has been deactivated since Roster cached
+    /// their id. The notice still reaches the owner and the other admin; and once nobody is left, the system channel.
+    /// </summary>
+    [Fact]
+    public async Task ARefusalInAnOrgWithADeactivatedSlackAdminStillReachesTheOtherAdminsOrTheSystemChannel()
+    {
+        var client = app.CreateClient();
+        // Signed at the app's own (test-moved) clock, as WorkOS signs at the time it sends.
+        async Task<string> Deliver(string json) =>
+            (await (await client.Deliver(json, app.Clock.GetUtcNow())).ShouldBe(System.Net.HttpStatusCode.OK)).Str("outcome");
+        var orgId = WorkOs.NewId("org");
+        var orgName = $"Deactivated Admin Co {Guid.NewGuid():N}";
+        Assert.Equal("applied", await Deliver(WorkOs.Envelope("organization.created", WorkOs.Organization(orgId, orgName))));
+        var staff = new List<(string WorkosId, string Email, string Role)>();
+        foreach (var role in new[] { "owner", "admin", "admin", "member", "member" }) // the free plan: 5 community_only seats
+        {
+            var userId = WorkOs.NewId("user");
+            var email = $"{userId}@example.com";
+            Assert.Equal("applied", await Deliver(WorkOs.Envelope("user.created", WorkOs.User(userId, email))));
+            Assert.Equal("applied", await Deliver(WorkOs.Envelope("organization_membership.created",
+                WorkOs.Membership(WorkOs.NewId("om"), userId, orgId, role: role))));
+            staff.Add((userId, email, role));
+        }
+        var owner = Slack.Map(staff[0].Email);
+        var deactivated = Slack.Map(staff[1].Email);
+        var otherAdmin = Slack.Map(staff[2].Email);
+
+        async Task<SlackCall> RefuseAsync()
+        {
+            var stranger = WorkOs.NewId("user");
+            var email = $"{stranger}@example.com";
+            Assert.Equal("applied", await Deliver(WorkOs.Envelope("user.created", WorkOs.User(stranger, email))));
+            Assert.Equal("refused", await Deliver(WorkOs.Envelope("organization_membership.created",
+                WorkOs.Membership(WorkOs.NewId("om"), stranger, orgId))));
+            await app.DispatchUntilIdleAsync();
+            var post = Assert.Single(Slack.Posted, c => c.Arg("text")!.Contains(email, StringComparison.Ordinal));
+            Assert.True(post.Succeeded, post.Error);
+            return post;
+        }
+
+        // Everyone on Slack: the group DM of all three (ids now cached).
+        var first = await RefuseAsync();
+        Assert.Contains(Slack.CallsTo("conversations.open"), c => c.Arg("users") == $"{owner},{deactivated},{otherAdmin}"
+                                                                  && c.Answer!["channel"]!["id"]!.GetValue<string>() == first.Arg("channel"));
+
+        // One admin deactivated in Slack: the others still hear of the next refusal.
+        Slack.Deactivate(staff[1].Email);
+        var second = await RefuseAsync();
+        var group = Slack.CallsTo("conversations.open").Last(c => c.Succeeded && c.Arg("users")!.Contains(owner, StringComparison.Ordinal));
+        Assert.Equal($"{owner},{otherAdmin}", group.Arg("users"));
+        Assert.Equal(group.Answer!["channel"]!["id"]!.GetValue<string>(), second.Arg("channel"));
+        Assert.Contains(orgName, second.Arg("text"));
+
+        // Then everyone else gone too: the system-errors channel is told.
+        Slack.Deactivate(staff[0].Email);
+        Slack.Remove(staff[2].Email);
+        var third = await RefuseAsync();
+        Assert.Equal(SlackApp.SystemErrorsChannel, third.Arg("channel"));
+        Assert.Contains(orgName, third.Arg("text"));
+    }
 }
 
 public sealed class SlackRecipientTestsOnSqlite(SqliteSlackApp app) : SlackRecipientTests(app), IClassFixture<SqliteSlackApp>;

@@ -460,8 +460,9 @@ public sealed class FakeSlack : IAsyncDisposable
             if (node is not JsonObject text) return $"must provide a text object [json-pointer:{at}]";
             var type = Str(text["type"]);
             if (type is not ("mrkdwn" or "plain_text")) return $"text type must be mrkdwn or plain_text [json-pointer:{at}/type]";
-            if (Str(text["text"]) is not { } value || value.Length == 0 || value.Length > max)
-                return $"must be between 1 and {max} characters [json-pointer:{at}/text]";
+            if (Str(text["text"]) is not { } value || value.Length == 0)
+                return $"must be more than 0 characters [json-pointer:{at}]";
+            if (value.Length > max) return $"must be less than {max + 1} characters [json-pointer:{at}]";
             if (text["verbatim"] is { } verbatim && (type != "mrkdwn" || verbatim.GetValueKind() is not (System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False)))
                 return $"verbatim is a boolean of mrkdwn text [json-pointer:{at}/verbatim]";
             return null;
