@@ -2,12 +2,14 @@ using System.Threading.RateLimiting;
 using FluentValidation;
 using Microsoft.AspNetCore.RateLimiting;
 using Roster.Cli;
+using Roster.Features.Actions;
 using Roster.Features.AcceptMembership;
 using Roster.Features.AddMember;
 using Roster.Features.JoinRequests;
 using Roster.Features.Members;
 using Roster.Features.Notifications;
 using Roster.Features.Organizations;
+using Roster.Features.Refusals;
 using Roster.Features.WebhookIngest;
 using Roster.Features.WorkOsSync;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -43,6 +45,7 @@ builder.Services.AddScoped<SeatLedger>();
 builder.Services.AddScoped<SeatWarnings>();
 builder.Services.AddNotifications(builder.Configuration);
 builder.Services.AddWebhookIngest(builder.Configuration);
+builder.Services.AddWorkOsActions(builder.Configuration);
 builder.Services.AddWorkOsSync();
 
 builder.Services.AddSingleton<IValidator<CreateOrganizationRequest>, CreateOrganizationValidator>();
@@ -108,7 +111,9 @@ app.MapMembers();
 app.MapAcceptMembership();
 app.MapJoinRequests();
 app.MapWorkOsWebhook();
+app.MapWorkOsActions();
 app.MapRoles();
+app.MapRefusals();
 app.MapGroup("/api/admin")
     .RequireAuthorization(PlatformAdminPolicy.Name)
     .ProducesProblem(StatusCodes.Status401Unauthorized)

@@ -59,5 +59,6 @@ public static class MigrationCatalog
         new("0006", "webhook_ingest"),
         new("0007", "roles_and_sync"),
         new("0008", "slack_recipients"),
+        new("0009", "sign_in_denials"),
     ];
 }

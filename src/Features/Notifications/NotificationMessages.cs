@@ -112,11 +112,17 @@ public sealed class NotificationMessages(LinkOptions links)
         var org = Mrkdwn.Text(n.OrganizationName, MaxName);
         var seatType = Mrkdwn.Text(n.SeatType, MaxSeatType, formatting: false);
         var seats = SeatsOf(seatType, n.Used, n.Limit);
-        var text = $"{person} was not added to {org}: {seats}." + LinksText(n.OrganizationId, n.WorkosOrganizationId);
-        var section = $":no_entry: *{person}* was not added to *{org}*.\n"
-                      + $"WorkOS added them, but the organization's *{seatType}* seats are all taken "
-                      + $"({n.Used}/{LimitText(n.Limit)} used), so Roster refused the membership. "
-                      + "Upgrade the plan or free a seat, then add them again.";
+        var signIn = n.Via == "sign_in";
+        var what = signIn ? "could not sign in to" : "was not added to";
+        var text = $"{person} {what} {org}: {seats}." + LinksText(n.OrganizationId, n.WorkosOrganizationId);
+        var section = $":no_entry: *{person}* {what} *{org}*.\n"
+                      + (signIn
+                          ? $"They tried to sign in, but the organization's *{seatType}* seats are all taken "
+                            + $"({n.Used}/{LimitText(n.Limit)} used), so Roster denied the sign-in. "
+                            + "Upgrade the plan or free a seat; they can then sign in again."
+                          : $"WorkOS added them, but the organization's *{seatType}* seats are all taken "
+                            + $"({n.Used}/{LimitText(n.Limit)} used), so Roster refused the membership. "
+                            + "Upgrade the plan or free a seat, then add them again.");
         return new SlackMessage(n.OrganizationId, org, text, Blocks(section, n.OrganizationId, n.WorkosOrganizationId));
     }
 

@@ -65,7 +65,10 @@ public static class OutboxErrors
     public const string MayHaveBeenDeliveredPrefix = "may have been delivered: ";
 }
 
-/// <summary>Someone WorkOS added to an organization whose seats of that type were all taken.</summary>
+/// <summary>
+/// Someone WorkOS added to an organization whose seats of that type were all taken: refused when the webhook came
+/// (<see cref="Via"/> null), or denied when they signed in (<see cref="Via"/> = "sign_in", Features/Actions).
+/// </summary>
 public sealed record MembershipRefusedNotification(
     Guid OrganizationId,
     string? WorkosOrganizationId,
@@ -76,7 +79,8 @@ public sealed record MembershipRefusedNotification(
     string SeatType,
     int Limit,
     int Used,
-    string EventId);
+    string EventId,
+    string? Via = null);
 
 /// <summary>An organization's use of a seat type rose past a threshold (80 or 100 percent).</summary>
 public sealed record SeatWarningNotification(

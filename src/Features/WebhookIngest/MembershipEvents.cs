@@ -88,8 +88,28 @@ public static class MembershipEvents
             return EventOutcome.Ignored("A pending owner_add becomes active only when the invitee accepts it in Roster.");
         }
 
-        // A new seat is taken here: either one staged beforehand, or one that must fit the plan now.
         var email = user?.Email ?? await ctx.EmailOfUnknownUserAsync(organization.Id, data.UserId!, ct);
+        var taken = await TakeSeatAsync(ctx, data, organization, user, row, email, eventTime, evt.Id, ct);
+        if (taken.Refused is { } usage) return Refuse(ctx, evt, data, organization, user, usage);
+        return EventOutcome.Applied(taken.Staged ? "Took the seat staged for this person." : null);
+    }
+
+    /// <summary>What <see cref="TakeSeatAsync"/> did: mirrored the membership (on a staged seat or a free one), or found no room.</summary>
+    public sealed record SeatTaken(Membership? Row, bool Staged, SeatUsage? Refused);
+
+    /// <summary>
+    /// The one way an active WorkOS membership takes a seat in Roster, for the webhook and for the sign-in gate
+    /// (Features/Actions) alike: the seat staged for the person (an invitation) without a second check, else a
+    /// <c>Seats:WebhookSeatType</c> seat if the plan has one free, else nothing (<see cref="SeatTaken.Refused"/>).
+    /// When a seat is taken the membership is mirrored exactly as the webhook mirrors it (row, source, WorkOS stamps,
+    /// seat warnings, role assignments). Call it under the organization's seat lock, inside the caller's transaction.
+    /// </summary>
+    /// <param name="row">The person's inactive mirror or pending join request in the organization, made active; null makes a new row.</param>
+    /// <param name="eventId">The WorkOS event applied, or null when the state comes from elsewhere (a sign-in's context).</param>
+    public static async Task<SeatTaken> TakeSeatAsync(WebhookContext ctx, WorkOsMembership data, Organization organization, User? user,
+        Membership? row, string? email, DateTime eventTime, string? eventId, CancellationToken ct)
+    {
+        // A new seat is taken here: either one staged beforehand, or one that must fit the plan now.
         var reservation = await MatchReservationAsync(ctx, organization.Id, data.UserId!, email, ct);
         string seatType, source;
         if (reservation is not null)
@@ -102,7 +122,7 @@ public static class MembershipEvents
         {
             seatType = ctx.Seats.WebhookSeatType;
             var usage = await ctx.Ledger.UsageAsync(organization.Id, organization.Plan, seatType, ct);
-            if (!usage.HasRoom) return Refuse(ctx, evt, data, organization, user, usage);
+            if (!usage.HasRoom) return new SeatTaken(null, false, usage);
             source = MembershipSource.Webhook;
         }
 
@@ -119,11 +139,11 @@ public static class MembershipEvents
             row.Source ??= source; // where it came from is kept (DESIGN §4)
         }
         row.Role = data.RoleSlug;
-        Stamp(row, data, evt, eventTime, ctx.Now);
+        Stamp(row, data, eventId, eventTime, ctx.Now);
         await ctx.Db.SaveChangesAsync(ct);
         await ctx.Warnings.EvaluateAsync(organization, seatType, ct);
-        await RoleAssignments.MatchAsync(ctx, organization, data.UserId!, row.UserId, data.RoleSlugs, eventTime, evt.Id, ct);
-        return EventOutcome.Applied(reservation is null ? null : "Took the seat staged for this person.");
+        await RoleAssignments.MatchAsync(ctx, organization, data.UserId!, row.UserId, data.RoleSlugs, eventTime, eventId, ct);
+        return new SeatTaken(row, reservation is not null, null);
     }
 
     private static async Task<EventOutcome> DeactivateAsync(WebhookContext ctx, WorkOsEvent evt, WorkOsMembership data,
@@ -154,21 +174,8 @@ public static class MembershipEvents
 
     private static EventOutcome Refuse(WebhookContext ctx, WorkOsEvent evt, WorkOsMembership data, Organization organization, User? user, SeatUsage usage)
     {
-        ctx.Db.MembershipRefusals.Add(new MembershipRefusal
-        {
-            Id = Guid.CreateVersion7(),
-            OrganizationId = organization.Id,
-            WorkosOrganizationId = organization.WorkosOrganizationId,
-            WorkosUserId = data.UserId!,
-            WorkosMembershipId = data.Id,
-            SeatType = usage.SeatType,
-            Reason = "seat_limit_reached",
-            EventId = evt.Id,
-            At = ctx.Now,
-        });
-        Outbox.Enqueue(ctx.Db, NotificationKinds.MembershipRefused, $"{NotificationKinds.MembershipRefused}:{evt.Id}",
-            new MembershipRefusedNotification(organization.Id, organization.WorkosOrganizationId, organization.Name, data.UserId!,
-                user?.Email, user?.Name, usage.SeatType, usage.Limit, usage.Used, evt.Id), ctx.Now);
+        SeatRefusals.Record(ctx.Db, new SeatRefusals.Refused(organization, RefusalKinds.Webhook, data.UserId!, data.Id, user?.Email, user?.Name,
+            usage, evt.Id), ctx.Now);
         ctx.Logger.LogWarning(
             "Refused WorkOS membership {WorkosMembershipId} of user {WorkosUserId} in organization {OrganizationId} ({WorkosOrganizationId}): " +
             "{SeatType} seats full ({Used}/{Limit}); reason {Reason}",
@@ -180,7 +187,7 @@ public static class MembershipEvents
     /// The person was removed in WorkOS and added again (a new om_ id) but the old membership's deletion has not arrived:
     /// the newer membership replaces the old row (tombstoned now) rather than colliding with it. An older one is stale.
     /// </summary>
-    private static async Task<EventOutcome?> SupersededAsync(WebhookContext ctx, Guid organizationId, WorkOsMembership data, User? user,
+    internal static async Task<EventOutcome?> SupersededAsync(WebhookContext ctx, Guid organizationId, WorkOsMembership data, User? user,
         DateTime eventTime, CancellationToken ct)
     {
         var previous = await EarlierWorkosRowOfPerson.For(ctx.Db)(ctx.Db, organizationId, data.Id!, user?.Id, data.UserId!, ct);
@@ -193,10 +200,13 @@ public static class MembershipEvents
         return null;
     }
 
-    /// <summary>The row this WorkOS membership is: by its om_ id (tombstones included), else the live row of the same person.</summary>
-    private static async Task<Membership?> FindAsync(RosterDb db, Guid organizationId, WorkOsMembership data, User? user, CancellationToken ct)
+    /// <summary>
+    /// The row this WorkOS membership is: by its om_ id (tombstones included), else the live row of the same person
+    /// that no other WorkOS membership claims. Shared with the sign-in gate (Features/Actions), whose context may carry no om_ id.
+    /// </summary>
+    internal static async Task<Membership?> FindAsync(RosterDb db, Guid organizationId, WorkOsMembership data, User? user, CancellationToken ct)
     {
-        var byId = await MembershipByWorkosId.For(db)(db, data.Id!, ct);
+        var byId = data.Id is null ? null : await MembershipByWorkosId.For(db)(db, data.Id, ct);
         if (byId is not null) return byId;
         return await LocalRowOfPerson.For(db)(db, organizationId, user?.Id, data.UserId!, ct);
     }
@@ -257,12 +267,15 @@ public static class MembershipEvents
         UpdatedAt = now,
     };
 
-    private static void Stamp(Membership row, WorkOsMembership data, WorkOsEvent evt, DateTime eventTime, DateTime now)
+    private static void Stamp(Membership row, WorkOsMembership data, WorkOsEvent evt, DateTime eventTime, DateTime now) =>
+        Stamp(row, data, evt.Id, eventTime, now);
+
+    private static void Stamp(Membership row, WorkOsMembership data, string? eventId, DateTime eventTime, DateTime now)
     {
         row.WorkosMembershipId ??= data.Id;
         row.WorkosUserId ??= data.UserId;
         row.WorkosUpdatedAt = eventTime;
-        row.WorkosLastEventId = evt.Id;
+        row.WorkosLastEventId = eventId;
         row.UpdatedAt = now;
     }
 

@@ -24,7 +24,7 @@ public static class RoleAssignments
     /// seen yet gets a placeholder role (filled in when its role event arrives), so no assignment is lost to ordering.
     /// </summary>
     public static async Task MatchAsync(WebhookContext ctx, Organization organization, string workosUserId, Guid? userId,
-        IReadOnlyCollection<string> slugs, DateTime eventTime, string eventId, CancellationToken ct)
+        IReadOnlyCollection<string> slugs, DateTime eventTime, string? eventId, CancellationToken ct)
     {
         var wanted = new HashSet<string>(StringComparer.Ordinal);
         foreach (var slug in slugs.Distinct(StringComparer.Ordinal))

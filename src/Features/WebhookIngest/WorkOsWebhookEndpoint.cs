@@ -107,7 +107,7 @@ public static class WorkOsWebhookEndpoint
             $"Webhook bodies are limited to {MaxBodyBytes} bytes.");
 
     /// <summary>Reads the body once, giving up (null) as soon as it passes the cap instead of buffering it all.</summary>
-    private static async Task<byte[]?> ReadCappedAsync(Stream body, CancellationToken ct)
+    internal static async Task<byte[]?> ReadCappedAsync(Stream body, CancellationToken ct)
     {
         using var buffer = new MemoryStream();
         var chunk = new byte[16 * 1024];

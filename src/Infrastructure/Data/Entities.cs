@@ -177,6 +177,25 @@ public sealed class MembershipRefusal
     public required string Reason { get; set; }
     public required string EventId { get; set; }
     public DateTime At { get; set; }
+
+    /// <summary><see cref="RefusalKinds.Webhook"/> (a WorkOS add not mirrored) or <see cref="RefusalKinds.SignIn"/> (denied at the door).</summary>
+    public string Kind { get; set; } = RefusalKinds.Webhook;
+
+    public string? Email { get; set; }
+    public string? Name { get; set; }
+
+    /// <summary>Seats of the type in use, and the plan's limit, when the refusal was made (null on rows older than migration 0008).</summary>
+    public int? Used { get; set; }
+    public int? SeatLimit { get; set; }
+
+    /// <summary>Whether this refusal queued an admin notification (sign-in denials are throttled per person and organization).</summary>
+    public bool Notified { get; set; } = true;
+}
+
+public static class RefusalKinds
+{
+    public const string Webhook = "webhook";
+    public const string SignIn = "sign_in";
 }
 
 public sealed class SeatWarningState

@@ -11,11 +11,15 @@ public sealed class SeatOptions : IValidatedSettings
     /// <summary>The seat type an un-staged WorkOS add takes.</summary>
     public string WebhookSeatType { get; set; } = "community_only";
 
+    /// <summary>A person denied sign-in to one organization again and again notifies its admins at most once per this many minutes.</summary>
+    public int DenialNotifyMinutes { get; set; } = 60;
+
     public IEnumerable<string> Problems()
     {
         if (string.IsNullOrWhiteSpace(DefaultPlan)) yield return "Seats:DefaultPlan must name a plan.";
         if (string.IsNullOrWhiteSpace(DefaultSeatType)) yield return "Seats:DefaultSeatType must name a seat type.";
         if (string.IsNullOrWhiteSpace(WebhookSeatType)) yield return "Seats:WebhookSeatType must name a seat type.";
+        if (DenialNotifyMinutes < 0) yield return "Seats:DenialNotifyMinutes must be 0 or more.";
     }
 
     /// <summary>The plan catalog (<c>Plans:*</c>) is checked with the seat settings, since the default plan must be one of its plans.</summary>

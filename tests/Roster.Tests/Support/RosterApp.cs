@@ -61,6 +61,8 @@ public abstract class RosterApp : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("Auth:Audience", TokenOptions.Audience);
         builder.UseSetting("RateLimits:MemberSearchPerMinute", "10000");
         builder.UseSetting("WorkOS:WebhookSecret", WorkOs.WebhookSecret);
+        builder.UseSetting("WorkOS:ActionsSecret", WorkOsActions.Secret);
+        builder.UseSetting("Actions:Enabled", "true");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         builder.UseSetting("Logging:LogLevel:Microsoft.EntityFrameworkCore", "None");
         foreach (var (key, value) in Settings) builder.UseSetting(key, value);
