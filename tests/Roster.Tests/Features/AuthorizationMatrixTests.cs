@@ -71,6 +71,7 @@ public static class AuthorizationMatrix
     private static readonly Outcome NotFound = new(404, "not_found");
     private static readonly Outcome AlreadyMember = new(409, "already_member");
     private static readonly Outcome LastOwner = new(409, "last_owner");
+    private static readonly Outcome InvalidSignature = new(401, "invalid_signature");
 
     /// <summary>Mapped endpoints that are deliberately not in the matrix, with the reason.</summary>
     public static readonly IReadOnlySet<(string Method, string Route)> Excluded = new HashSet<(string, string)>
@@ -138,6 +139,16 @@ public static class AuthorizationMatrix
         Row("a member's roles", "GET", $"{Org}/members/{{membershipId}}/roles",
             c => Task.FromResult(new Call(c.Org.MemberMembershipId)),
             owner: Ok, admin: Ok, member: Ok, outsider: NotFound, platformAdmin: Ok),
+
+        Row("refusals and sign-in denials", "GET", $"{Org}/refusals",
+            _ => Task.FromResult(new Call(Query: "limit=10")),
+            owner: Ok, admin: Ok, member: Forbidden, outsider: NotFound, platformAdmin: Ok),
+
+        // WorkOS signs it with the actions secret: no bearer token of anyone's stands in for the signature.
+        Row("WorkOS action without a signature", "POST", "/webhooks/workos/actions",
+            _ => Task.FromResult(new Call(Body: new { id = "action_matrix", @object = "authentication_action_context", user = new { id = "user_matrix" } })),
+            owner: InvalidSignature, admin: InvalidSignature, member: InvalidSignature, outsider: InvalidSignature, platformAdmin: InvalidSignature,
+            anonymous: InvalidSignature),
 
         Row("seats", "GET", $"{Org}/seats",
             _ => Task.FromResult(new Call()),

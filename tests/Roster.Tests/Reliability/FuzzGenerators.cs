@@ -224,6 +224,34 @@ public static class FuzzGenerators
             return envelopeBroken is null ? Shaped(fields) : ShapedWith(envelopeBroken, fields);
         });
 
+    private static readonly string[] ActionObjects = ["authentication_action_context", "user_registration_action_context", "something_else_context"];
+
+    /// <summary>A WorkOS action context (sign-in or sign-up), any part of it missing or garbled.</summary>
+    public static readonly Gen<string> ActionContext = ActionContextOf(topBroken: null);
+
+    /// <summary>A context whose top-level fields are all there (its nested objects still garbled): what gets past parsing to the gate.</summary>
+    public static readonly Gen<string> ActionContextWithBadData = ActionContextOf(topBroken: Gen.Constant(0));
+
+    private static Gen<string> ActionContextOf(Gen<int>? topBroken) =>
+        Gen.Elements(ActionObjects).SelectMany(obj =>
+        {
+            var email = Of("email", "fuzz@example.com", Placeholders.OwnerEmail);
+            Field[] fields =
+            [
+                Id("id", "action_"),
+                new Field("object", Gen.Frequency((5, Gen.Constant(obj)), (1, Gen.Elements(ActionObjects))).Select(Quote)),
+                new Field("user", Shaped(Id("id", "user_", Placeholders.NewUserWorkosId, Placeholders.OwnerWorkosId), email, Of("first_name", "Fuzz"), Of("name", "Fuzz Er"))),
+                new Field("organization", Shaped(Id("id", "org_", Placeholders.WorkosOrgId), Of("name", "Acme", ""))),
+                new Field("organization_membership", Shaped(Id("id", "om_"), Id("user_id", "user_", Placeholders.NewUserWorkosId),
+                    Of("status", "active", "inactive", "pending"),
+                    new Field("role", Gen.Elements("member", "admin", "owner", "").Select(r => "{\"slug\":" + Quote(r) + "}")), Created, Updated)),
+                new Field("user_data", Shaped(email, Of("first_name", "Fuzz"), Of("last_name", "Er"))),
+                new Field("invitation", Shaped(Id("id", "invitation_"), Id("organization_id", "org_", Placeholders.WorkosOrgId), email,
+                    new Field("expires_at", IsoTime))),
+            ];
+            return topBroken is null ? Shaped(fields) : ShapedWith(topBroken, fields);
+        });
+
     /// <summary>The fields a route's body has (null: the route takes no body; anything is sent anyway).</summary>
     public static Gen<string> ShapedBodyFor(string method, string route) => (method, route) switch
     {
@@ -236,6 +264,7 @@ public static class FuzzGenerators
         ("PUT", "/api/organizations/{orgId}/requests/{membershipId}/approve") => Shaped(Of("seatType", "contributor", "community_only")),
         ("PUT", "/api/organizations/{orgId}/plan") => Shaped(Of("plan", "company_icl", "company_leader", "free")),
         ("POST", "/webhooks/workos") => WebhookEnvelope,
+        ("POST", "/webhooks/workos/actions") => ActionContext,
         _ => Gen.Frequency((1, Shaped()), (2, AnyJson)),
     };
 
@@ -299,8 +328,9 @@ public static class FuzzGenerators
 
     public static readonly Gen<string> Query = Gen.Frequency(
         (4, Gen.Constant("")),
-        (3, Gen.Zip(Gen.Elements("email", "status", "Email", "email[]"), Gen.Frequency(
-                (2, Gen.Elements("pending", "sent", "failed", "PENDING", Placeholders.OwnerEmail, "nobody@example.com")),
+        (3, Gen.Zip(Gen.Elements("email", "status", "Email", "email[]", "limit", "after"), Gen.Frequency(
+                (2, Gen.Elements("pending", "sent", "failed", "PENDING", Placeholders.OwnerEmail, "nobody@example.com", "0", "1", "500", "501", "-1",
+                    "1e3", "MTIzOjQ1Ng", "AAAA", "=")),
                 (3, Text.Where(t => t.Length < 3000))))
             .Select(t => "?" + EscapeSegment(t.Item1) + "=" + EscapeSegment(t.Item2))),
         (1, Gen.Zip(Text.Where(t => t.Length < 200), Text.Where(t => t.Length < 200)).Select(t => "?" + EscapeSegment(t.Item1) + "=" + EscapeSegment(t.Item2))),

@@ -63,6 +63,10 @@ public sealed record FuzzWorld(Staffed Org, string WorkosOrgId, Guid JoinRequest
 public abstract class FuzzTests(RosterApp app, ITestOutputHelper output)
 {
     private const string Webhook = "/webhooks/workos";
+    private const string Actions = "/webhooks/workos/actions";
+
+    /// <summary>Routes WorkOS signs (each with its own secret) rather than a bearer token.</summary>
+    private static bool IsSigned(string route) => route is Webhook or Actions;
     private static readonly AuthOptions Trusted = new() { Issuer = "roster-tests", Audience = "roster-tests-api" };
     private static readonly SecurityKey TrustedKey = DevSigningKey.Parse(RosterApp.SigningKeyPem);
     private static readonly SecurityKey OtherKey = new RsaSecurityKey(RSA.Create(2048));
@@ -114,6 +118,23 @@ public abstract class FuzzTests(RosterApp app, ITestOutputHelper output)
         Report();
     }
 
+    [Fact]
+    public async Task SignedActionContextsOfAnyShapeNeverBreakTheGate()
+    {
+        // Signed with the actions secret, so what is fuzzed is the context's shape and the seat gate behind it.
+        var cases = CaseFor("POST", Actions, fuzzHeaders: false).SelectMany(c =>
+            Gen.Frequency((1, Gen.Constant(c.Body)), (3, FuzzGenerators.ActionContextWithBadData.Select(json => FuzzBody.Json("action context", json))))
+                .Select(body => c with
+                {
+                    Method = "POST", Body = body, Signature = new FuzzSignature(SignatureKind.Valid), Auth = new FuzzAuth(AuthKind.Anonymous),
+                }));
+        await PropertyRun.CheckAsync(nameof(SignedActionContextsOfAnyShapeNeverBreakTheGate), PropertyRun.Seed(20261104),
+            maxTest: 120, Prop.ForAll(Arb.From(cases), RunAsync), output);
+        Report();
+        Assert.True(_seen.TryGetValue($"POST {Actions}", out var statuses) && statuses.ContainsKey(200),
+            "No fuzzed action context got past verification and parsing to the gate.");
+    }
+
     // ---- generation -------------------------------------------------------------------------------------------------
 
     private static readonly Regex Parameter = new(@"\{([A-Za-z0-9_]+)\}", RegexOptions.Compiled);
@@ -128,7 +149,7 @@ public abstract class FuzzTests(RosterApp app, ITestOutputHelper output)
         }).Select(value => (name, value))));
         var methods = Gen.Frequency((fuzzHeaders ? 8 : 19, Gen.Constant(method)), (1, Gen.Elements("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")));
         var auth = fuzzHeaders ? AnyAuth : Gen.Frequency((18, Gen.Constant(new FuzzAuth(AuthKind.Natural))), (1, Gen.Constant(new FuzzAuth(AuthKind.Anonymous))), (1, RawAuth));
-        var signature = route == Webhook
+        var signature = IsSigned(route)
             ? (fuzzHeaders ? AnySignature : Gen.Frequency((5, Gen.Constant(new FuzzSignature(SignatureKind.Valid))), (1, AnySignature)))
             : (fuzzHeaders ? Gen.Frequency((5, Gen.Constant(new FuzzSignature(SignatureKind.Missing))), (1, AnySignature)) : Gen.Constant(new FuzzSignature(SignatureKind.Missing)));
         var body = FuzzGenerators.BodyFor(method, route);
@@ -224,7 +245,7 @@ public abstract class FuzzTests(RosterApp app, ITestOutputHelper output)
             if (c.Body.ContentType is { } contentType) request.Content.Headers.TryAddWithoutValidation("Content-Type", HeaderSafe(contentType));
         }
         if (authorization is not null) request.Headers.TryAddWithoutValidation("Authorization", HeaderSafe(authorization));
-        if (Signature(c.Signature, bytes ?? []) is { } signature) request.Headers.TryAddWithoutValidation("WorkOS-Signature", HeaderSafe(signature));
+        if (Signature(c.Signature, bytes ?? [], c.Route == Actions ? WorkOsActions.Secret : WorkOs.WebhookSecret) is { } signature) request.Headers.TryAddWithoutValidation("WorkOS-Signature", HeaderSafe(signature));
         foreach (var (name, value) in c.Headers)
         {
             if (name.StartsWith("Content-", StringComparison.Ordinal)) request.Content?.Headers.TryAddWithoutValidation(name, HeaderSafe(value));
@@ -332,10 +353,10 @@ public abstract class FuzzTests(RosterApp app, ITestOutputHelper output)
 
     private static string Base64Url(string json) => Base64UrlEncoder.Encode(json);
 
-    private static string? Signature(FuzzSignature s, byte[] body)
+    private static string? Signature(FuzzSignature s, byte[] body, string secret)
     {
         var now = DateTimeOffset.UtcNow;
-        string Valid(DateTimeOffset at) => WorkOsSignature.Header(WorkOs.WebhookSecret, at, body);
+        string Valid(DateTimeOffset at) => WorkOsSignature.Header(secret, at, body);
         return s.Kind switch
         {
             SignatureKind.Valid => Valid(now),
@@ -345,7 +366,7 @@ public abstract class FuzzTests(RosterApp app, ITestOutputHelper output)
             SignatureKind.Future => Valid(now.AddMinutes(10)),
             SignatureKind.WrongSecret => WorkOsSignature.Header("whsec_someone_else", now, body),
             SignatureKind.ValidAmongJunk => $"v1={new string('0', 64)}, {Valid(now)}, v1=zz, v0=abc",
-            _ => WorkOsSignature.Header(WorkOs.WebhookSecret, now, [.. body, (byte)' ']),
+            _ => WorkOsSignature.Header(secret, now, [.. body, (byte)' ']),
         };
     }
 
