@@ -180,6 +180,17 @@ public abstract class BadInputTests(RosterApp app)
         Add("unknown email", s => $"{Org}/{s.OrgId}/members/search?email=nobody%40example.com", null, 404, "user_not_found");
         Add("unknown org", _ => $"{Org}/{Unknown}/members/search?email=a%40example.com", null, 404, "not_found");
 
+        Endpoint(Who.Owner, "GET", "/api/organizations/{orgId}/refusals");
+        Func<BadInputState, string> refusals = s => $"{Org}/{s.OrgId}/refusals";
+        Add("limit zero", s => refusals(s) + "?limit=0", null, 400, "validation_failed", "limit");
+        Add("limit over 500", s => refusals(s) + "?limit=501", null, 400, "validation_failed", "limit");
+        Add("limit not a number", s => refusals(s) + "?limit=ten", null, 400, "validation_failed", "limit");
+        Add("limit negative", s => refusals(s) + "?limit=-5", null, 400, "validation_failed", "limit");
+        Add("cursor not one of ours", s => refusals(s) + "?after=not-a-cursor", null, 400, "validation_failed", "after");
+        Add("cursor empty", s => refusals(s) + "?after=", null, 400, "validation_failed", "after");
+        Add("unknown org", _ => $"{Org}/{Unknown}/refusals", null, 404, "not_found");
+        Add("org id is neither", _ => $"{Org}/not-an-org/refusals", null, 404, "not_found");
+
         Endpoint(Who.Owner, "PATCH", "/api/organizations/{orgId}/members/{membershipId}");
         Func<BadInputState, string> member = s => $"{Org}/{s.OrgId}/members/{s.Org.MemberMembershipId}";
         Malformed(member, """{"role":"member"}""", """{"role":[]}""", "role");
