@@ -14,7 +14,7 @@ namespace Roster.Tests.Actions;
 /// <summary>Actions__Enabled defaults to false: the endpoint is mapped but answers 404 until an operator turns it on.</summary>
 public abstract class ActionsDisabledApp(StorageProvider provider) : RosterApp(provider)
 {
-    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Actions:Enabled"] = null };
+    protected override bool EnablesActions => false;
 }
 
 public sealed class ActionsDisabledSqliteApp() : ActionsDisabledApp(StorageProvider.Sqlite);

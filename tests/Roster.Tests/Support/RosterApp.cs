@@ -26,6 +26,9 @@ public abstract class RosterApp : WebApplicationFactory<Program>, IAsyncLifetime
     public StorageProvider Provider { get; }
     public StorageOptions Storage { get; private set; } = null!;
 
+    /// <summary>Whether WorkOS Actions are turned on (Actions:Enabled); false leaves the shipped default (off).</summary>
+    protected virtual bool EnablesActions => true;
+
     /// <summary>Extra configuration a fixture needs (e.g. a tighter rate limit).</summary>
     protected virtual IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>();
 
@@ -62,7 +65,7 @@ public abstract class RosterApp : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("RateLimits:MemberSearchPerMinute", "10000");
         builder.UseSetting("WorkOS:WebhookSecret", WorkOs.WebhookSecret);
         builder.UseSetting("WorkOS:ActionsSecret", WorkOsActions.Secret);
-        builder.UseSetting("Actions:Enabled", "true");
+        if (EnablesActions) builder.UseSetting("Actions:Enabled", "true");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         builder.UseSetting("Logging:LogLevel:Microsoft.EntityFrameworkCore", "None");
         foreach (var (key, value) in Settings) builder.UseSetting(key, value);
