@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Roster.Features.WebhookIngest;
+using Roster.Infrastructure.Configuration;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Http;
 
@@ -9,7 +10,9 @@ public static class ActionsEndpoint
 {
     public static IServiceCollection AddWorkOsActions(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddSingleton(ActionsOptions.From(configuration));
+        services.AddSettings<ActionsOptions>("Actions")
+            // The secret sits with the other WorkOS secrets in configuration (WorkOS__ActionsSecret).
+            .Configure(options => options.Secret = configuration["WorkOS:ActionsSecret"]);
         services.AddSingleton<ActionsMetrics>();
         services.AddScoped<ActionGate>();
         return services;

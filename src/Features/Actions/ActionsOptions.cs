@@ -1,3 +1,5 @@
+using Roster.Infrastructure.Configuration;
+
 namespace Roster.Features.Actions;
 
 /// <summary>
@@ -5,7 +7,7 @@ namespace Roster.Features.Actions;
 /// <c>deny</c>) is the verdict given when the database cannot be reached; the signing secret is
 /// <c>WorkOS__ActionsSecret</c>, beside the webhook secret but a different one (WorkOS issues one per actions endpoint).
 /// </summary>
-public sealed class ActionsOptions
+public sealed class ActionsOptions : IValidatedSettings
 {
     public bool Enabled { get; set; }
     public string WhenStorageDown { get; set; } = "allow";
@@ -18,14 +20,10 @@ public sealed class ActionsOptions
 
     public bool AllowWhenStorageDown => string.Equals(WhenStorageDown, "allow", StringComparison.OrdinalIgnoreCase);
 
-    public static ActionsOptions From(IConfiguration configuration)
+    public IEnumerable<string> Problems()
     {
-        var options = configuration.GetSection("Actions").Get<ActionsOptions>() ?? new ActionsOptions();
-        options.Secret = configuration["WorkOS:ActionsSecret"];
-        // A typo here would silently pick a side at the worst moment; refuse to start instead.
-        if (!string.Equals(options.WhenStorageDown, "allow", StringComparison.OrdinalIgnoreCase)
-            && !string.Equals(options.WhenStorageDown, "deny", StringComparison.OrdinalIgnoreCase))
-            throw new InvalidOperationException($"Actions:WhenStorageDown must be 'allow' or 'deny', not '{options.WhenStorageDown}'.");
-        return options;
+        // A typo here would silently pick a side at the worst moment; the service refuses to start instead.
+        if (!AllowWhenStorageDown && !string.Equals(WhenStorageDown, "deny", StringComparison.OrdinalIgnoreCase))
+            yield return $"Actions:WhenStorageDown must be 'allow' or 'deny', not '{WhenStorageDown}'.";
     }
 }

@@ -27,6 +27,9 @@ public class SettingsValidationTests
     [InlineData("Slack:NotFoundCacheMinutes", "-1", "Slack:NotFoundCacheMinutes")]
     [InlineData("Slack:NotFoundCacheMinutes", "20000", "Slack:NotFoundCacheMinutes")]
     [InlineData("Slack:NotFoundCacheMinutes", "an hour", "Slack:NotFoundCacheMinutes")]
+    [InlineData("Actions:WhenStorageDown", "maybe", "Actions:WhenStorageDown")]
+    [InlineData("Actions:Enabled", "yes please", "Actions:Enabled")]
+    [InlineData("Seats:DenialNotifyMinutes", "-1", "Seats:DenialNotifyMinutes")]
     public async Task AWrongSettingStopsTheServiceAtStartNamingTheKey(string key, string value, string named)
     {
         var app = new ConfiguredApp(new Dictionary<string, string?> { [key] = value });
