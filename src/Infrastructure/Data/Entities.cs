@@ -184,7 +184,7 @@ public sealed class MembershipRefusal
     public string? Email { get; set; }
     public string? Name { get; set; }
 
-    /// <summary>Seats of the type in use, and the plan's limit, when the refusal was made (null on rows older than migration 0008).</summary>
+    /// <summary>Seats of the type in use, and the plan's limit, when the refusal was made (null on rows older than migration 0009).</summary>
     public int? Used { get; set; }
     public int? SeatLimit { get; set; }
 
