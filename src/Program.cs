@@ -43,6 +43,7 @@ builder.Services.AddSettings<RateLimitOptions>("RateLimits");
 builder.Services.AddSingleton<PlanCatalog>();
 builder.Services.AddScoped<SeatLedger>();
 builder.Services.AddScoped<SeatWarnings>();
+builder.Services.AddScoped<SeatGate>();
 builder.Services.AddNotifications(builder.Configuration);
 builder.Services.AddWebhookIngest(builder.Configuration);
 builder.Services.AddWorkOsActions(builder.Configuration);

@@ -6,6 +6,7 @@ using Roster.Infrastructure.Auth;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Http;
 using Roster.Infrastructure.Memberships;
+using Roster.Infrastructure.Seats;
 
 namespace Roster.Features.AcceptMembership;
 
@@ -60,10 +61,15 @@ public static class AcceptMembershipEndpoints
 
     /// <summary>Declines an invitation, or withdraws the caller's own join request; the row is tombstoned.</summary>
     public static async Task<Results<NoContent, ProblemHttpResult>> Decline(
-        Guid membershipId, Caller caller, RosterDb db, TimeProvider clock, CancellationToken ct)
+        Guid membershipId, Caller caller, RosterDb db, SeatGate gate, TimeProvider clock, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
+        // A declined owner_add gives its seat back, so this goes through the seat gate like every seat change.
+        var organization = await db.Memberships.Where(m => m.Id == membershipId && m.UserId == caller.UserId)
+            .Join(db.Organizations, m => m.OrganizationId, o => o.Id, (m, o) => o).FirstOrDefaultAsync(ct);
+        if (organization is null) return Problems.NotFound("No such pending membership of yours.");
+        await gate.LockAsync(organization, ct);
         var removed = await db.Memberships
             .Where(m => m.Id == membershipId && m.UserId == caller.UserId && m.DeletedAt == null
                         && m.Status == MembershipStatus.Pending
@@ -75,6 +81,7 @@ public static class AcceptMembershipEndpoints
         Audit.Record(db, now, membership.Source == MembershipSource.OwnerAdd ? AuditActions.Declined : AuditActions.Withdrawn,
             membership, caller.UserId, oldRole: membership.Role, oldStatus: MembershipStatus.Pending);
         await db.SaveChangesAsync(ct);
+        await gate.ChangedAsync(organization, ct, membership.SeatType);
         await tx.CommitAsync(ct);
         return TypedResults.NoContent();
     }

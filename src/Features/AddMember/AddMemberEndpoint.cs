@@ -46,7 +46,7 @@ public static class AddMemberEndpoint
     /// The seat check and the insert share one transaction under the organization's seat lock.
     /// </summary>
     public static async Task<Results<Created<MembershipView>, ProblemHttpResult>> AddMember(
-        string orgId, AddMemberRequest request, Caller caller, RosterDb db, SeatLedger ledger, SeatWarnings warnings, SeatOptions seats,
+        string orgId, AddMemberRequest request, Caller caller, RosterDb db, SeatGate gate, SeatOptions seats,
         TimeProvider clock, CancellationToken ct)
     {
         var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.OwnerOrAdmin, ct);
@@ -65,13 +65,13 @@ public static class AddMemberEndpoint
         var seatType = request.SeatType ?? seats.DefaultSeatType;
         var now = clock.GetUtcNow().UtcDateTime;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        await ledger.LockAsync(organization.Id, ct);
+        await gate.LockAsync(organization, ct);
 
         if (await ExistingMembershipConflictAsync(db, organization.Id, user.Id, ct) is { } conflict) return conflict;
         await InactiveMemberships.RetireAsync(db, organization.Id, user.Id, now, ct);
 
-        var usage = await ledger.UsageAsync(organization.Id, organization.Plan, seatType, ct);
-        if (!usage.HasRoom) return SeatLimitReached(usage);
+        var usage = await gate.UsageAsync(organization, seatType, ct);
+        if (!usage.HasRoom) return SeatGate.LimitReached(usage);
 
         var membership = new Membership
         {
@@ -92,7 +92,7 @@ public static class AddMemberEndpoint
         try
         {
             await db.SaveChangesAsync(ct);
-            await warnings.EvaluateAsync(organization, seatType, ct);
+            await gate.ChangedAsync(organization, ct, seatType);
             await tx.CommitAsync(ct);
         }
         catch (DbUpdateException ex) when (ex.IsUniqueViolation())
@@ -107,10 +107,6 @@ public static class AddMemberEndpoint
         return TypedResults.Created($"/api/organizations/{organization.Id}/members/{membership.Id}",
             await db.ViewAsync(membership.Id, ct));
     }
-
-    internal static ProblemHttpResult SeatLimitReached(SeatUsage usage) =>
-        Problems.Conflict(ErrorCodes.SeatLimitReached,
-            $"All {usage.Limit} '{usage.SeatType}' seats of this organization's plan are taken ({usage.Active} active, {usage.Reserved} reserved).");
 
     private static Task<User?> FindUserAsync(RosterDb db, string userId, CancellationToken ct) =>
         Guid.TryParse(userId, out var id)

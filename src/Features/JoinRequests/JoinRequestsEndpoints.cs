@@ -146,8 +146,8 @@ public static class JoinRequestsEndpoints
              && (m.Source == MembershipSource.JoinRequest || m.Source == null);
 
     public static async Task<Results<Ok<MembershipView>, ProblemHttpResult>> Approve(
-        string orgId, Guid membershipId, [FromBody] ApproveRequest? request, Caller caller, RosterDb db, SeatLedger ledger,
-        SeatWarnings warnings, WorkOsOptions workos, TimeProvider clock, CancellationToken ct)
+        string orgId, Guid membershipId, [FromBody] ApproveRequest? request, Caller caller, RosterDb db, SeatGate gate,
+        WorkOsOptions workos, TimeProvider clock, CancellationToken ct)
     {
         var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.OwnerOrAdmin, ct);
         if (problem is not null) return problem;
@@ -155,14 +155,14 @@ public static class JoinRequestsEndpoints
         var now = clock.GetUtcNow().UtcDateTime;
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        await ledger.LockAsync(organization.Id, ct);
+        await gate.LockAsync(organization, ct);
         var pending = await db.Memberships.AsNoTracking().Where(OwnerApprovable(organization.Id))
             .FirstOrDefaultAsync(m => m.Id == membershipId, ct);
         if (pending is null) return Problems.NotFound("No such join request in this organization.");
 
         var seatType = request?.SeatType ?? pending.SeatType;
-        var usage = await ledger.UsageAsync(organization.Id, organization.Plan, seatType, ct);
-        if (!usage.HasRoom) return AddMemberEndpoint.SeatLimitReached(usage);
+        var usage = await gate.UsageAsync(organization, seatType, ct);
+        if (!usage.HasRoom) return SeatGate.LimitReached(usage);
 
         var approved = await db.Memberships.Where(OwnerApprovable(organization.Id)).Where(m => m.Id == membershipId)
             .ExecuteUpdateAsync(s => s
@@ -179,20 +179,22 @@ public static class JoinRequestsEndpoints
         Audit.Record(db, now, AuditActions.Approved, pending, caller.UserId,
             oldRole: pending.Role, newRole: pending.Role, oldStatus: MembershipStatus.Pending, newStatus: MembershipStatus.Active);
         await db.SaveChangesAsync(ct);
-        await warnings.EvaluateAsync(organization, seatType, ct);
+        await gate.ChangedAsync(organization, ct, seatType);
         await tx.CommitAsync(ct);
         return TypedResults.Ok(await db.ViewAsync(membershipId, ct));
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> Reject(
-        string orgId, Guid membershipId, Caller caller, RosterDb db, TimeProvider clock, CancellationToken ct)
+        string orgId, Guid membershipId, Caller caller, RosterDb db, SeatGate gate, TimeProvider clock, CancellationToken ct)
     {
         var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.OwnerOrAdmin, ct);
         if (problem is not null) return problem;
-        var organizationId = access!.Organization.Id;
+        var organization = access!.Organization;
+        var organizationId = organization.Id;
         var now = clock.GetUtcNow().UtcDateTime;
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await gate.LockAsync(organization, ct);
         var pending = await db.Memberships.AsNoTracking().Where(OwnerApprovable(organizationId))
             .FirstOrDefaultAsync(m => m.Id == membershipId, ct);
         if (pending is null) return Problems.NotFound("No such join request in this organization.");
@@ -202,6 +204,7 @@ public static class JoinRequestsEndpoints
 
         Audit.Record(db, now, AuditActions.Rejected, pending, caller.UserId, oldRole: pending.Role, oldStatus: MembershipStatus.Pending);
         await db.SaveChangesAsync(ct);
+        await gate.ChangedAsync(organization, ct, pending.SeatType);
         await tx.CommitAsync(ct);
         return TypedResults.NoContent();
     }

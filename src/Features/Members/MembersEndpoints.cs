@@ -104,8 +104,8 @@ public static class MembersEndpoints
     }
 
     public static async Task<Results<Ok<MembershipView>, ProblemHttpResult>> UpdateMember(
-        string orgId, Guid membershipId, UpdateMemberRequest request, Caller caller, RosterDb db, SeatLedger ledger,
-        SeatWarnings warnings, WorkOsOptions workos, TimeProvider clock, CancellationToken ct)
+        string orgId, Guid membershipId, UpdateMemberRequest request, Caller caller, RosterDb db, SeatGate gate,
+        WorkOsOptions workos, TimeProvider clock, CancellationToken ct)
     {
         var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.OwnerOrAdmin, ct);
         if (problem is not null) return problem;
@@ -120,7 +120,7 @@ public static class MembersEndpoints
         var now = clock.GetUtcNow().UtcDateTime;
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        await ledger.LockAsync(organization.Id, ct);
+        await gate.LockAsync(organization, ct);
         var membership = await Listed(db, organization.Id).AsNoTracking().FirstOrDefaultAsync(m => m.Id == membershipId, ct);
         if (membership is null) return Problems.NotFound("No such member in this organization.");
 
@@ -132,8 +132,8 @@ public static class MembersEndpoints
 
         if (seatType != membership.SeatType)
         {
-            var usage = await ledger.UsageAsync(organization.Id, organization.Plan, seatType, ct);
-            if (!usage.HasRoom) return AddMemberEndpoint.SeatLimitReached(usage);
+            var usage = await gate.UsageAsync(organization, seatType, ct);
+            if (!usage.HasRoom) return SeatGate.LimitReached(usage);
         }
 
         // Status is deliberately absent: no role or seat change can activate a pending invitation.
@@ -155,17 +155,13 @@ public static class MembersEndpoints
             Audit.Record(db, now, AuditActions.SeatTypeChanged, membership, caller.UserId,
                 oldRole: membership.Role, newRole: role, oldStatus: membership.Status, newStatus: membership.Status);
         await db.SaveChangesAsync(ct);
-        if (seatType != membership.SeatType)
-        {
-            await warnings.EvaluateAsync(organization, seatType, ct);
-            await warnings.EvaluateAsync(organization, membership.SeatType, ct);
-        }
+        if (seatType != membership.SeatType) await gate.ChangedAsync(organization, ct, seatType, membership.SeatType);
         await tx.CommitAsync(ct);
         return TypedResults.Ok(await db.ViewAsync(membership.Id, ct));
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> RemoveMember(
-        string orgId, Guid membershipId, Caller caller, RosterDb db, SeatLedger ledger, SeatWarnings warnings, WorkOsOptions workos,
+        string orgId, Guid membershipId, Caller caller, RosterDb db, SeatGate gate, WorkOsOptions workos,
         TimeProvider clock, CancellationToken ct)
     {
         var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.OwnerOrAdmin, ct);
@@ -173,7 +169,7 @@ public static class MembersEndpoints
         var organization = access!.Organization;
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        await ledger.LockAsync(organization.Id, ct);
+        await gate.LockAsync(organization, ct);
         var membership = await Listed(db, organization.Id).AsNoTracking().FirstOrDefaultAsync(m => m.Id == membershipId, ct);
         if (membership is null) return Problems.NotFound("No such member in this organization.");
         if (!access.IsOwner && Roles.IsManager(membership.Role))
@@ -182,20 +178,20 @@ public static class MembersEndpoints
         if (await TombstoneAsync(db, membership, caller, AuditActions.Removed, clock, ct) is { } refused) return refused;
         OutboundWrites.MembershipRemoved(db, workos, organization, membership, clock.GetUtcNow().UtcDateTime);
         await db.SaveChangesAsync(ct);
-        await warnings.EvaluateAsync(organization, membership.SeatType, ct);
+        await gate.ChangedAsync(organization, ct, membership.SeatType);
         await tx.CommitAsync(ct);
         return TypedResults.NoContent();
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> Leave(
-        string orgId, Caller caller, RosterDb db, SeatLedger ledger, SeatWarnings warnings, WorkOsOptions workos, TimeProvider clock,
+        string orgId, Caller caller, RosterDb db, SeatGate gate, WorkOsOptions workos, TimeProvider clock,
         CancellationToken ct)
     {
         var organization = await OrgAccess.FindOrganizationAsync(db, orgId, ct);
         if (organization is null) return Problems.NotFound("No such organization is visible to you.");
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        await ledger.LockAsync(organization.Id, ct);
+        await gate.LockAsync(organization, ct);
         var membership = await db.Memberships.AsNoTracking().FirstOrDefaultAsync(m =>
             m.OrganizationId == organization.Id && m.UserId == caller.UserId && m.DeletedAt == null
             && m.Status == MembershipStatus.Active, ct);
@@ -204,7 +200,7 @@ public static class MembersEndpoints
         if (await TombstoneAsync(db, membership, caller, AuditActions.Left, clock, ct) is { } refused) return refused;
         OutboundWrites.MembershipRemoved(db, workos, organization, membership, clock.GetUtcNow().UtcDateTime);
         await db.SaveChangesAsync(ct);
-        await warnings.EvaluateAsync(organization, membership.SeatType, ct);
+        await gate.ChangedAsync(organization, ct, membership.SeatType);
         await tx.CommitAsync(ct);
         return TypedResults.NoContent();
     }

@@ -70,8 +70,8 @@ public static class OrganizationsEndpoints
         return app;
     }
 
-    public static async Task<Created<OrganizationView>> CreateOrganization(
-        CreateOrganizationRequest request, Caller caller, RosterDb db, SeatOptions seats, TimeProvider clock, CancellationToken ct)
+    public static async Task<Results<Created<OrganizationView>, ProblemHttpResult>> CreateOrganization(
+        CreateOrganizationRequest request, Caller caller, RosterDb db, SeatGate gate, SeatOptions seats, TimeProvider clock, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var organization = new Organization { Id = Guid.CreateVersion7(), Name = request.Name!.Trim(), CreatedAt = now, UpdatedAt = now };
@@ -89,10 +89,18 @@ public static class OrganizationsEndpoints
             CreatedAt = now,
             UpdatedAt = now,
         };
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
         db.Organizations.Add(organization);
+        await db.SaveChangesAsync(ct);
+        // The founder takes a seat like anyone else: a default plan with no seat of the default type refuses it.
+        await gate.LockAsync(organization, ct);
+        var usage = await gate.UsageAsync(organization, founder.SeatType, ct);
+        if (!usage.HasRoom) return SeatGate.LimitReached(usage);
         db.Memberships.Add(founder);
         Audit.Record(db, now, AuditActions.Founded, founder, caller.UserId, newRole: Roles.Owner, newStatus: MembershipStatus.Active);
         await db.SaveChangesAsync(ct);
+        await gate.ChangedAsync(organization, ct, founder.SeatType);
+        await tx.CommitAsync(ct);
         return TypedResults.Created($"/api/organizations/{organization.Id}", OrganizationView.Of(organization));
     }
 
@@ -109,15 +117,21 @@ public static class OrganizationsEndpoints
     }
 
     public static async Task<Results<Ok<OrganizationView>, ProblemHttpResult>> ChangePlan(
-        string orgId, ChangePlanRequest request, RosterDb db, TimeProvider clock, CancellationToken ct)
+        string orgId, ChangePlanRequest request, RosterDb db, SeatGate gate, TimeProvider clock, CancellationToken ct)
     {
         var organization = await OrgAccess.FindOrganizationAsync(db, orgId, ct);
         if (organization is null) return Problems.NotFound("No such organization.");
         var now = clock.GetUtcNow().UtcDateTime;
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        // Under the seat lock, so no seat decision runs against the old limit while the new one commits.
+        await gate.LockAsync(organization, ct);
         // A plan change never removes anyone: an org left over its cap shows up in the seat audit instead.
         await db.Organizations.Where(o => o.Id == organization.Id)
             .ExecuteUpdateAsync(s => s.SetProperty(o => o.Plan, request.Plan).SetProperty(o => o.UpdatedAt, now), ct);
         organization.Plan = request.Plan;
+        // Every limit moved: warn where usage is now past 80%/100%, re-arm where it fell below 60%.
+        await gate.PlanChangedAsync(organization, ct);
+        await tx.CommitAsync(ct);
         return TypedResults.Ok(OrganizationView.Of(organization));
     }
 }

@@ -20,17 +20,22 @@ public sealed class SeatLedger(RosterDb db, PlanCatalog plans, TimeProvider cloc
 {
     /// <summary>
     /// Serializes seat decisions for one organization until the surrounding transaction ends: a write to the
-    /// org row takes its row lock on PostgreSQL, and the database write lock on SQLite. Call it first in the
-    /// transaction, before counting.
+    /// org row takes its row lock on PostgreSQL, and the database write lock on SQLite. The same statement returns the
+    /// plan as it is under the lock (a plan read before the lock could be stale by the time seats are counted).
+    /// Call it first in the transaction, before counting; <see cref="SeatGate"/> is the way features call it.
     /// </summary>
-    public async Task LockAsync(Guid organizationId, CancellationToken ct)
+    /// <returns>The organization's plan under the lock, or null when the organization row does not exist.</returns>
+    public async Task<LockedPlan?> LockAsync(Guid organizationId, CancellationToken ct)
     {
         if (db.Database.CurrentTransaction is null)
             throw new InvalidOperationException("The seat lock only means something inside a transaction.");
-        await db.Organizations
-            .Where(o => o.Id == organizationId)
-            .ExecuteUpdateAsync(s => s.SetProperty(o => o.SeatLockVersion, o => o.SeatLockVersion + 1), ct);
+        var rows = await db.Database
+            .SqlQuery<LockedPlan>($"UPDATE organizations SET seat_lock_version = seat_lock_version + 1 WHERE id = {organizationId} RETURNING plan AS \"Plan\"")
+            .ToListAsync(ct);
+        return rows.Count == 0 ? null : rows[0];
     }
+
+    public sealed record LockedPlan(string? Plan);
 
     public async Task<SeatUsage> UsageAsync(Guid organizationId, string? plan, string seatType, CancellationToken ct)
     {

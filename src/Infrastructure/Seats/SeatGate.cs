@@ -1,0 +1,52 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Roster.Infrastructure.Data;
+using Roster.Infrastructure.Http;
+
+namespace Roster.Infrastructure.Seats;
+
+/// <summary>
+/// The one way a seat is taken or given back. Every path that can change how many seats an organization uses — an
+/// owner's add, an approval, a seat-type change, a removal, a leave, a decline, a reject, a plan change, a founder,
+/// and WorkOS's adds — runs the same sequence inside its transaction:
+/// <list type="number">
+/// <item><see cref="LockAsync"/>: take the organization's lock and read its plan in the same statement, so a concurrent
+/// plan change is either fully before this decision (and seen) or waits for it;</item>
+/// <item><see cref="UsageAsync"/>: count with the one "holds a seat" definition (<see cref="SeatLedger"/>);</item>
+/// <item>refuse with <see cref="LimitReached"/> when the seat type has no room, or write;</item>
+/// <item><see cref="ChangedAsync"/>: re-evaluate the seat warnings for every seat type the change touched.</item>
+/// </list>
+/// </summary>
+public sealed class SeatGate(SeatLedger ledger, SeatWarnings warnings)
+{
+    /// <summary>Locks the organization's seats until the transaction ends and refreshes <paramref name="organization"/>'s plan from the locked row.</summary>
+    public async Task LockAsync(Organization organization, CancellationToken ct)
+    {
+        // Organizations are tombstoned, never deleted, so a row the caller has loaded is there to lock.
+        var locked = await ledger.LockAsync(organization.Id, ct)
+                     ?? throw new InvalidOperationException($"Organization {organization.Id} has no row to lock.");
+        organization.Plan = locked.Plan;
+    }
+
+    /// <summary>Usage of one seat type under the plan read by <see cref="LockAsync"/>.</summary>
+    public Task<SeatUsage> UsageAsync(Organization organization, string seatType, CancellationToken ct) =>
+        ledger.UsageAsync(organization.Id, organization.Plan, seatType, ct);
+
+    /// <summary>After the change is saved: warn past 80%/100% and re-arm below 60%, for each seat type it touched.</summary>
+    public async Task ChangedAsync(Organization organization, CancellationToken ct, params string[] seatTypes)
+    {
+        foreach (var seatType in seatTypes.Distinct(StringComparer.Ordinal))
+            await warnings.EvaluateAsync(organization, seatType, ct);
+    }
+
+    /// <summary>After a plan change every seat type's limit moved: re-evaluate them all.</summary>
+    public async Task PlanChangedAsync(Organization organization, CancellationToken ct)
+    {
+        var usage = await ledger.UsageAsync(organization.Id, organization.Plan, ct);
+        await ChangedAsync(organization, ct, usage.Select(u => u.SeatType).ToArray());
+    }
+
+    public static ProblemHttpResult LimitReached(SeatUsage usage) =>
+        Problems.Conflict(ErrorCodes.SeatLimitReached,
+            $"All {usage.Limit} '{usage.SeatType}' seats of this organization's plan are taken ({usage.Active} active, {usage.Reserved} reserved).");
+}
