@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Roster.Tests.Support;
 
 namespace Roster.Tests.Features;
@@ -83,10 +84,15 @@ public abstract class BadInputTests(RosterApp app)
     [Fact]
     public void EveryEndpointWithParametersOrABodyHasBadInputCases()
     {
-        // Routes with a {parameter}, and every POST/PUT/PATCH (bodies), must be fed bad input here.
-        var needing = RouteTable.Of(app)
-            .Where(e => e.Route.StartsWith("/api/", StringComparison.Ordinal)
-                        && (e.Route.Contains('{', StringComparison.Ordinal) || e.Method is "POST" or "PUT" or "PATCH"))
+        // Routes with a {parameter}, and every route that reads a body, must be fed bad input here. (A POST that takes
+        // neither, such as retry-failed, has no input to get wrong.)
+        var needing = app.Services.GetRequiredService<Microsoft.AspNetCore.Routing.EndpointDataSource>().Endpoints
+            .OfType<Microsoft.AspNetCore.Routing.RouteEndpoint>()
+            .Where(e => e.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>() is not null
+                        || (e.RoutePattern.RawText ?? "").Contains('{', StringComparison.Ordinal))
+            .SelectMany(e => (e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.IHttpMethodMetadata>()?.HttpMethods ?? ["*"])
+                .Select(method => (Method: method, Route: RouteTable.Normalize(e.RoutePattern.RawText ?? "?"))))
+            .Where(e => e.Route.StartsWith("/api/", StringComparison.Ordinal))
             .ToList();
         var covered = Cases.Select(c => (c.Method, c.Route)).ToHashSet();
         var missing = needing.Where(e => !covered.Contains(e)).ToList();
@@ -265,6 +271,10 @@ public abstract class BadInputTests(RosterApp app)
         Add("membership id not a GUID", _ => "/api/membership-requests/not-a-guid", null, 404, "not_found");
         Add("unknown membership", _ => $"/api/membership-requests/{Unknown}", null, 404, "not_found");
         Add("someone else's join request", s => $"/api/membership-requests/{s.JoinRequestId}", null, 404, "not_found");
+
+        Endpoint(Who.PlatformAdmin, "POST", "/api/admin/notifications/{id}/retry");
+        Add("notification id not a GUID", _ => "/api/admin/notifications/not-a-guid/retry", null, 404, "not_found");
+        Add("unknown notification", _ => $"/api/admin/notifications/{Unknown}/retry", null, 404, "not_found");
 
         Endpoint(Who.PlatformAdmin, "PUT", "/api/organizations/{orgId}/plan");
         Func<BadInputState, string> plan = s => $"{Org}/{s.OrgId}/plan";
