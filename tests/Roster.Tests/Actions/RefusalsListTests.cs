@@ -58,9 +58,11 @@ public abstract partial class RefusalsListTests(RosterApp app)
             actions.Add(action);
             Assert.Equal("Deny", (await _workos.Act(WorkOsActions.Authentication(user, $"{user}@example.com", workosId, actionId: action))).Verdict);
         }
-        // Two denials at the very same instant: the id breaks the tie, so neither is lost at a page boundary.
+        // Three denials at the very same instant (the oldest, so they fill page 3 and spill onto page 4): the id breaks
+        // the tie, so none is lost or repeated at the page boundary inside the tie.
         var at = DateTime.UtcNow.AddMinutes(-1);
-        await app.WithDbAsync(db => db.MembershipRefusals.Where(r => r.EventId == actions[2] || r.EventId == actions[3])
+        var tied = new[] { actions[2], actions[3], actions[4] };
+        await app.WithDbAsync(db => db.MembershipRefusals.Where(r => tied.Contains(r.EventId))
             .ExecuteUpdateAsync(s => s.SetProperty(r => r.At, at)));
 
         var seen = new List<string>();
