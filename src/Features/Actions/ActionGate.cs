@@ -15,9 +15,10 @@ public sealed record ActionDecision(string Verdict, string? Message, string Reas
 /// <summary>
 /// The seat cap at the door. A sign-in into an organization goes through the same seat gate as the webhook that would
 /// mirror its membership (<see cref="MembershipEvents.TakeSeatAsync"/>, under the organization's seat lock), so the
-/// person either holds a seat when they arrive or does not arrive. One short transaction; nothing outside the database.
+/// person either holds a seat when they arrive or does not arrive (locked through <see cref="SeatGate"/>). One short transaction; nothing outside the database.
 /// </summary>
-public sealed class ActionGate(RosterDb db, WebhookContext ctx, SeatLedger ledger, SeatOptions seats, TimeProvider clock, ILogger<ActionGate> logger)
+public sealed class ActionGate(RosterDb db, WebhookContext ctx, SeatGate seatGate, SeatLedger ledger, SeatOptions seats, TimeProvider clock,
+    ILogger<ActionGate> logger)
 {
     /// <summary>Tries of one sign-in whose transaction lost a race to create the same placeholder organization.</summary>
     private const int MaxAttempts = 3;
@@ -63,7 +64,8 @@ public sealed class ActionGate(RosterDb db, WebhookContext ctx, SeatLedger ledge
         // The organization as the webhook would find or make it, so the membership event that follows lands on the same row.
         var organization = await ctx.EnsureOrganizationAsync(context.OrganizationId!, context.OrganizationName, ct);
         if (organization.DeletedAt is not null) return ActionDecision.Allow("organization_deleted");
-        await ledger.LockAsync(organization.Id, ct);
+        // The lock reads the plan with it, so a plan change committed meanwhile is the limit this sign-in is held to.
+        await seatGate.LockAsync(organization, ct);
 
         var user = await ctx.LiveUserAsync(context.User.Id, ct);
         var row = await MembershipEvents.FindAsync(db, organization.Id, data, user, ct);
