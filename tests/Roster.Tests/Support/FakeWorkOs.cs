@@ -377,6 +377,21 @@ public sealed class FakeWorkOs : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Appends an event built elsewhere (e.g. from the SDK's fixtures) to the log exactly as given, so <c>GET /events</c>
+    /// serves it; its organization is <c>data.organization_id</c>, or <c>data.id</c> for organization.* events.
+    /// </summary>
+    public void AppendRawEvent(string eventJson)
+    {
+        var node = JsonNode.Parse(eventJson)!;
+        var type = node["event"]!.GetValue<string>();
+        var data = node["data"]!;
+        var organizationId = type.StartsWith("organization.", StringComparison.Ordinal) ? data["id"]?.GetValue<string>()
+            : data["organization_id"]?.GetValue<string>();
+        var at = Roster.Features.WebhookIngest.WorkOsTime.TryParse(node["created_at"]?.GetValue<string>(), out var parsed) ? parsed : DateTime.UtcNow;
+        lock (_gate) _events.Add(new StoredEvent(new FakeEvent(node["id"]!.GetValue<string>(), type, at, eventJson), organizationId));
+    }
+
     // ---------------------------------------------------------------- state helpers (call under _gate)
 
     private string CreateRoleCore(string? organizationId, string slug, string name, string[]? permissions, string? description)
