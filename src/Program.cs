@@ -10,6 +10,8 @@ using Roster.Features.Members;
 using Roster.Features.Notifications;
 using Roster.Features.Organizations;
 using Roster.Features.Refusals;
+using Roster.Features.Ownership;
+using Roster.Features.Preflight;
 using Roster.Features.WebhookIngest;
 using Roster.Features.WorkOsSync;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -18,6 +20,7 @@ using Roster.Infrastructure.Auth;
 using Roster.Infrastructure.Configuration;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Http;
+using Roster.Infrastructure.Memberships;
 using Roster.Infrastructure.Seats;
 using Roster.Migrations;
 
@@ -48,12 +51,19 @@ builder.Services.AddNotifications(builder.Configuration);
 builder.Services.AddWebhookIngest(builder.Configuration);
 builder.Services.AddWorkOsActions(builder.Configuration);
 builder.Services.AddWorkOsSync();
+builder.Services.AddScoped<Roster.Features.Notifications.IOutboxSender, WorkOsOrganizationSender>();
+var invitationOptions = builder.Configuration.GetSection("Invitations").Get<InvitationOptions>() ?? new InvitationOptions();
+if (invitationOptions.ExpireAfterDays < 1) throw new InvalidOperationException("Invitations:ExpireAfterDays must be at least 1.");
+builder.Services.AddSingleton(invitationOptions);
+builder.Services.AddSingleton<Sweeper>();
+if (invitationOptions.SweepEnabled) builder.Services.AddHostedService(sp => sp.GetRequiredService<Sweeper>());
 
 builder.Services.AddSingleton<IValidator<CreateOrganizationRequest>, CreateOrganizationValidator>();
 builder.Services.AddSingleton<IValidator<ChangePlanRequest>, ChangePlanValidator>();
 builder.Services.AddSingleton<IValidator<AddMemberRequest>, AddMemberValidator>();
 builder.Services.AddSingleton<IValidator<ApproveRequest>, ApproveRequestValidator>();
 builder.Services.AddSingleton<IValidator<UpdateMemberRequest>, UpdateMemberValidator>();
+builder.Services.AddSingleton<IValidator<RenameOrganizationRequest>, RenameOrganizationValidator>();
 
 builder.Services.AddRateLimiter(limiter =>
 {
@@ -103,19 +113,25 @@ app.UseMiddleware<LocalUserProvisioning>();
 app.UseAuthorization();
 app.UseRateLimiter();
 app.UseKnownRequestCharsets();
+app.UseIdempotencyKeyBuffering();
 
 app.MapRosterOpenApi();
 app.MapHealth();
-app.MapOrganizations();
-app.MapAddMember();
-app.MapMembers();
-app.MapAcceptMembership();
-app.MapJoinRequests();
 app.MapWorkOsWebhook();
 app.MapWorkOsActions();
-app.MapRoles();
-app.MapRefusals();
-app.MapGroup("/api/admin")
+// Everything under /api: a mutating request there honours Idempotency-Key (a test holds every /api route to it).
+var api = app.MapGroup("").WithIdempotencyKeys();
+api.MapOrganizations();
+api.MapMyOrganizations();
+api.MapAddMember();
+api.MapMembers();
+api.MapAcceptMembership();
+api.MapJoinRequests();
+api.MapPreflight();
+api.MapOwnershipTransfer();
+api.MapRoles();
+api.MapRefusals();
+api.MapGroup("/api/admin")
     .RequireAuthorization(PlatformAdminPolicy.Name)
     .ProducesProblem(StatusCodes.Status401Unauthorized)
     .ProducesProblem(StatusCodes.Status403Forbidden)

@@ -60,5 +60,6 @@ public static class MigrationCatalog
         new("0007", "roles_and_sync"),
         new("0008", "slack_recipients"),
         new("0009", "sign_in_denials"),
+        new("0010", "product_api"),
     ];
 }

@@ -33,20 +33,29 @@ public static class AcceptMembershipEndpoints
         return app;
     }
 
-    public static async Task<Ok<List<InvitationView>>> MyPendingInvitations(Caller caller, RosterDb db, CancellationToken ct) =>
-        TypedResults.Ok(await db.PendingInvitationsAsync(caller.UserId, ct));
+    /// <summary>The caller's invitations still waiting for them (an expired one is gone from here at once).</summary>
+    public static async Task<Results<PagedOk<InvitationView>, ProblemHttpResult>> MyPendingInvitations(
+        string? limit, string? after, Caller caller, RosterDb db, TimeProvider clock, CancellationToken ct)
+    {
+        var (page, bad) = PageRequest.ByTimeAndId("mine-pending", limit, after);
+        if (bad is not null) return bad;
+        var fetched = await db.PendingInvitationsAsync(MembershipQueries.MinePage.For(caller.UserId, clock.GetUtcNow().UtcDateTime, page!), ct);
+        return page!.Page(fetched, m => PageRequest.Key(m.CreatedAt, m.Id));
+    }
 
     public static async Task<Results<Ok<MembershipView>, ProblemHttpResult>> Accept(
         Guid membershipId, Caller caller, RosterDb db, WorkOsOptions workos, TimeProvider clock, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        // The seat was taken when the owner added them, so accepting re-checks nothing; the Where is the whole rule.
+        // The seat was taken when the owner added them, so accepting re-checks nothing; the Where is the whole rule (an
+        // expired invitation holds no seat any more, so it cannot be accepted: 404 like any other).
         var accepted = await db.Memberships
-            .Where(m => m.Id == membershipId && m.UserId == caller.UserId && m.DeletedAt == null
-                        && m.Status == MembershipStatus.Pending && m.Source == MembershipSource.OwnerAdd
+            .Where(m => m.Id == membershipId && m.UserId == caller.UserId
                         && db.Organizations.Any(o => o.Id == m.OrganizationId && o.DeletedAt == null))
-            .ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, MembershipStatus.Active).SetProperty(m => m.UpdatedAt, now), ct);
+            .Where(SeatHolding.LiveInvitationAt(now))
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, MembershipStatus.Active).SetProperty(m => m.ExpiresAt, (DateTime?)null)
+                .SetProperty(m => m.UpdatedAt, now), ct);
         if (accepted == 0) return Problems.NotFound("No such invitation is waiting for you.");
 
         var membership = await db.Memberships.AsNoTracking().SingleAsync(m => m.Id == membershipId, ct);
@@ -74,6 +83,7 @@ public static class AcceptMembershipEndpoints
             .Where(m => m.Id == membershipId && m.UserId == caller.UserId && m.DeletedAt == null
                         && m.Status == MembershipStatus.Pending
                         && (m.Source == MembershipSource.OwnerAdd || m.Source == MembershipSource.JoinRequest))
+            .Where(SeatHolding.NotExpiredAt(now))
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.DeletedAt, now).SetProperty(m => m.UpdatedAt, now), ct);
         if (removed == 0) return Problems.NotFound("No such pending membership of yours.");
 

@@ -42,36 +42,29 @@ public static class AddMemberEndpoint
     }
 
     /// <summary>
-    /// Stages a PENDING owner_add membership that holds a seat until the invitee accepts or declines it.
-    /// The seat check and the insert share one transaction under the organization's seat lock.
+    /// Stages a PENDING owner_add membership that holds a seat until the invitee accepts or declines it, or it expires.
+    /// The decision (<see cref="AddMemberDecision"/>, which preflight runs too) and the insert share one transaction under
+    /// the organization's seat lock.
     /// </summary>
     public static async Task<Results<Created<MembershipView>, ProblemHttpResult>> AddMember(
         string orgId, AddMemberRequest request, Caller caller, RosterDb db, SeatGate gate, SeatOptions seats,
-        TimeProvider clock, CancellationToken ct)
+        InvitationOptions invitations, TimeProvider clock, CancellationToken ct)
     {
         var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.OwnerOrAdmin, ct);
         if (problem is not null) return problem;
         var organization = access!.Organization;
 
-        var role = request.Role ?? Roles.Member;
-        if (Roles.IsManager(role) && !access.IsOwner)
-            return Problems.Of(StatusCodes.Status403Forbidden, ErrorCodes.RoleEscalation, "Forbidden.",
-                "Only an owner or a platform admin may grant the admin or owner role.");
-
-        var user = await FindUserAsync(db, request.UserId!, ct);
-        if (user is null)
-            return Problems.Of(StatusCodes.Status404NotFound, ErrorCodes.UserNotFound, "Not found.", "No such user.");
-
-        var seatType = request.SeatType ?? seats.DefaultSeatType;
         var now = clock.GetUtcNow().UtcDateTime;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await gate.LockAsync(organization, ct);
 
-        if (await ExistingMembershipConflictAsync(db, organization.Id, user.Id, ct) is { } conflict) return conflict;
+        var decision = await AddMemberDecision.DecideAsync(db, gate, seats, access, request, now, ct);
+        if (decision.Refusals is [var refused, ..]) return refused.ToProblem();
+        var user = decision.User!;
+        // What stood in the (organization, user) place without being a member — inactive in WorkOS, an expired
+        // invitation — is ended in this transaction, so the new row can take the place.
         await InactiveMemberships.RetireAsync(db, organization.Id, user.Id, now, ct);
-
-        var usage = await gate.UsageAsync(organization, seatType, ct);
-        if (!usage.HasRoom) return SeatGate.LimitReached(usage);
+        await InvitationExpiry.EndExpiredAsync(db, now, AuditVia.Api, organization.Id, user.Id, ct);
 
         var membership = new Membership
         {
@@ -79,20 +72,21 @@ public static class AddMemberEndpoint
             OrganizationId = organization.Id,
             UserId = user.Id,
             WorkosUserId = user.WorkosUserId,
-            Role = role,
+            Role = decision.Role,
             Status = MembershipStatus.Pending,
             Source = MembershipSource.OwnerAdd,
-            SeatType = seatType,
+            SeatType = decision.SeatType,
             AddedBy = caller.UserId,
             CreatedAt = now,
             UpdatedAt = now,
+            ExpiresAt = invitations.ExpiryFrom(now),
         };
         db.Memberships.Add(membership);
-        Audit.Record(db, now, AuditActions.Added, membership, caller.UserId, newRole: role, newStatus: MembershipStatus.Pending);
+        Audit.Record(db, now, AuditActions.Added, membership, caller.UserId, newRole: decision.Role, newStatus: MembershipStatus.Pending);
         try
         {
             await db.SaveChangesAsync(ct);
-            await gate.ChangedAsync(organization, ct, seatType);
+            await gate.ChangedAsync(organization, ct, decision.SeatType);
             await tx.CommitAsync(ct);
         }
         catch (DbUpdateException ex) when (ex.IsUniqueViolation())
@@ -100,12 +94,63 @@ public static class AddMemberEndpoint
             // The partial unique index caught a live row our check did not see (written outside the seat lock).
             await tx.RollbackAsync(ct);
             db.ChangeTracker.Clear();
-            return await ExistingMembershipConflictAsync(db, organization.Id, user.Id, ct)
-                   ?? Problems.Conflict(ErrorCodes.PendingMembershipExists, "A membership for this user already exists.");
+            return await AddMemberDecision.ExistingMembershipConflictAsync(db, organization.Id, user.Id, now, ct) is { } conflict
+                ? conflict.ToProblem()
+                : Problems.Conflict(ErrorCodes.PendingMembershipExists, "A membership for this user already exists.");
         }
 
         return TypedResults.Created($"/api/organizations/{organization.Id}/members/{membership.Id}",
             await db.ViewAsync(membership.Id, ct));
+    }
+
+}
+
+/// <summary>Why an action would be refused: the status and code the action answers, and a sentence for people.</summary>
+public sealed record Refusal(int Status, string Code, string Detail)
+{
+    public ProblemHttpResult ToProblem() => Problems.Of(Status, Code, Status switch
+    {
+        StatusCodes.Status403Forbidden => "Forbidden.",
+        StatusCodes.Status404NotFound => "Not found.",
+        StatusCodes.Status409Conflict => "Conflict.",
+        _ => "The request is invalid.",
+    }, Detail);
+
+    public static Refusal SeatLimitReached(SeatUsage usage) =>
+        new(StatusCodes.Status409Conflict, ErrorCodes.SeatLimitReached, SeatGate.LimitReached(usage).ProblemDetails.Detail!);
+}
+
+/// <summary>What an add would do: the refusals in the order the add checks them (it answers the first), or the user and seat.</summary>
+public sealed record AddDecision(IReadOnlyList<Refusal> Refusals, User? User, string Role, string SeatType);
+
+/// <summary>
+/// The rules of adding a member, in one place: the add runs them under the seat lock and answers the first refusal;
+/// preflight runs the same code and lists every refusal. Every reason that can be checked is checked, so a UI learns
+/// everything that stands in the way at once.
+/// </summary>
+public static class AddMemberDecision
+{
+    /// <remarks>The add calls it after <see cref="SeatGate.LockAsync"/> (the plan read under the lock); preflight without.</remarks>
+    public static async Task<AddDecision> DecideAsync(RosterDb db, SeatGate gate, SeatOptions seats, OrgAccess access,
+        AddMemberRequest request, DateTime now, CancellationToken ct)
+    {
+        var refusals = new List<Refusal>();
+        var organization = access.Organization;
+        var role = request.Role ?? Roles.Member;
+        if (Roles.IsManager(role) && !access.IsOwner)
+            refusals.Add(new Refusal(StatusCodes.Status403Forbidden, ErrorCodes.RoleEscalation,
+                "Only an owner or a platform admin may grant the admin or owner role."));
+
+        var user = await FindUserAsync(db, request.UserId!, ct);
+        if (user is null)
+            refusals.Add(new Refusal(StatusCodes.Status404NotFound, ErrorCodes.UserNotFound, "No such user."));
+        else if (await ExistingMembershipConflictAsync(db, organization.Id, user.Id, now, ct) is { } conflict)
+            refusals.Add(conflict);
+
+        var seatType = request.SeatType ?? seats.DefaultSeatType;
+        var usage = await gate.UsageAsync(organization, seatType, ct);
+        if (!usage.HasRoom) refusals.Add(Refusal.SeatLimitReached(usage));
+        return new AddDecision(refusals, user, role, seatType);
     }
 
     private static Task<User?> FindUserAsync(RosterDb db, string userId, CancellationToken ct) =>
@@ -113,17 +158,20 @@ public static class AddMemberEndpoint
             ? db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == id && u.DeletedAt == null, ct)
             : db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.WorkosUserId == userId && u.DeletedAt == null, ct);
 
-    private static async Task<ProblemHttpResult?> ExistingMembershipConflictAsync(RosterDb db, Guid organizationId, Guid userId, CancellationToken ct)
+    /// <summary>A live row of the user here that makes an add a conflict; an expired invitation or an inactive mirror is none.</summary>
+    public static async Task<Refusal?> ExistingMembershipConflictAsync(RosterDb db, Guid organizationId, Guid userId, DateTime now, CancellationToken ct)
     {
         var existing = await db.Memberships.AsNoTracking()
             .Where(m => m.OrganizationId == organizationId && m.UserId == userId && m.DeletedAt == null)
+            .Where(SeatHolding.NotExpiredAt(now))
             .Select(m => m.Status)
             .FirstOrDefaultAsync(ct);
         return existing switch
         {
-            MembershipStatus.Pending => Problems.Conflict(ErrorCodes.PendingMembershipExists,
+            MembershipStatus.Pending => new Refusal(StatusCodes.Status409Conflict, ErrorCodes.PendingMembershipExists,
                 "This user already has a pending membership in this organization."),
-            MembershipStatus.Active => Problems.Conflict(ErrorCodes.AlreadyMember, "This user is already a member of this organization."),
+            MembershipStatus.Active => new Refusal(StatusCodes.Status409Conflict, ErrorCodes.AlreadyMember,
+                "This user is already a member of this organization."),
             _ => null, // none, or inactive in WorkOS: not a member
         };
     }

@@ -10,6 +10,7 @@ using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Http;
 using Roster.Infrastructure.Memberships;
 using Roster.Infrastructure.Seats;
+using static Roster.Infrastructure.Memberships.MembershipQueries;
 
 namespace Roster.Features.JoinRequests;
 
@@ -69,13 +70,9 @@ public static class JoinRequestsEndpoints
     {
         var organization = await OrgAccess.FindOrganizationAsync(db, orgId, ct);
         if (organization is null) return Problems.NotFound("No such organization.");
-        if (!caller.EmailVerified)
-            return Problems.Of(StatusCodes.Status403Forbidden, ErrorCodes.EmailNotVerified, "Forbidden.",
-                "Verify your email address before asking to join an organization.");
-
-        if (await JoinConflictAsync(db, organization.Id, caller.UserId, ct) is { } conflict) return conflict;
-
         var now = clock.GetUtcNow().UtcDateTime;
+        if (await JoinDecision.DecideAsync(db, organization.Id, caller, now, ct) is [var refused, ..]) return refused.ToProblem();
+
         var membership = new Membership
         {
             Id = Guid.CreateVersion7(),
@@ -95,6 +92,7 @@ public static class JoinRequestsEndpoints
         try
         {
             await InactiveMemberships.RetireAsync(db, organization.Id, caller.UserId, now, ct);
+            await InvitationExpiry.EndExpiredAsync(db, now, AuditVia.Api, organization.Id, caller.UserId, ct);
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
         }
@@ -103,41 +101,29 @@ public static class JoinRequestsEndpoints
             // A concurrent request won the race; the unique indexes are the backstop, this names what they saw.
             await tx.RollbackAsync(ct);
             db.ChangeTracker.Clear();
-            return await JoinConflictAsync(db, organization.Id, caller.UserId, ct)
-                   ?? Problems.Conflict(ErrorCodes.JoinRequestPending, "You already have a pending join request.");
+            return await JoinDecision.ConflictAsync(db, organization.Id, caller.UserId, now, ct) is { } conflict
+                ? conflict.ToProblem()
+                : Problems.Conflict(ErrorCodes.JoinRequestPending, "You already have a pending join request.");
         }
         return TypedResults.Created($"/api/organizations/{organization.Id}/requests/{membership.Id}", await db.ViewAsync(membership.Id, ct));
     }
 
-    private static async Task<ProblemHttpResult?> JoinConflictAsync(RosterDb db, Guid organizationId, Guid userId, CancellationToken ct)
+    public static async Task<Results<PagedOk<MembershipView>, ProblemHttpResult>> ListJoinRequests(
+        string orgId, string? limit, string? after, Caller caller, RosterDb db, CancellationToken ct)
     {
-        var here = await db.Memberships.AsNoTracking()
-            .Where(m => m.OrganizationId == organizationId && m.UserId == userId && m.DeletedAt == null)
-            .Select(m => new { m.Status, m.Source })
-            .FirstOrDefaultAsync(ct);
-        if (here is not null && here.Status != MembershipStatus.Inactive)
-        {
-            return here.Status == MembershipStatus.Active
-                ? Problems.Conflict(ErrorCodes.AlreadyMember, "You are already a member of this organization.")
-                : here.Source == MembershipSource.OwnerAdd
-                    ? Problems.Conflict(ErrorCodes.InvitationPending, "You have a pending invitation to this organization; accept it instead.")
-                    : Problems.Conflict(ErrorCodes.JoinRequestPending, "You already asked to join this organization.");
-        }
-
-        var elsewhere = await db.Memberships.AnyAsync(m => m.UserId == userId && m.DeletedAt == null
-                                                           && m.Status == MembershipStatus.Pending && m.Source == MembershipSource.JoinRequest, ct);
-        return elsewhere
-            ? Problems.Conflict(ErrorCodes.JoinRequestPending, "You already have a pending join request; withdraw it or wait for an answer first.")
-            : null;
-    }
-
-    public static async Task<Results<Ok<List<MembershipView>>, ProblemHttpResult>> ListJoinRequests(
-        string orgId, Caller caller, RosterDb db, CancellationToken ct)
-    {
+        var (page, bad) = PageRequest.ByTimeAndId("requests", limit, after);
+        if (bad is not null) return bad;
         var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.OwnerOrAdmin, ct);
         if (problem is not null) return problem;
         var organizationId = access!.Organization.Id;
-        return TypedResults.Ok(await db.Views(db.Memberships.AsNoTracking().Where(OwnerApprovable(organizationId))).ToListAsync(ct));
+        var rows = db.Memberships.AsNoTracking().Where(OwnerApprovable(organizationId));
+        if (page!.HasAfter)
+        {
+            var (at, id) = (page.AfterTime(0), page.AfterId(1));
+            rows = rows.Where(m => m.CreatedAt > at || (m.CreatedAt == at && m.Id > id));
+        }
+        var fetched = await db.Views(rows).Take(page.Fetch).ToListAsync(ct);
+        return page.Page(fetched, m => PageRequest.Key(m.CreatedAt, m.Id));
     }
 
     /// <summary>A pending row an owner/admin may answer: a join request, or a legacy row that never recorded a source.</summary>
@@ -209,6 +195,55 @@ public static class JoinRequestsEndpoints
         return TypedResults.NoContent();
     }
 
-    public static async Task<Ok<List<InvitationView>>> MyJoinRequests(Caller caller, RosterDb db, CancellationToken ct) =>
-        TypedResults.Ok(await db.PendingJoinRequestsAsync(caller.UserId, ct));
+    public static async Task<Results<PagedOk<InvitationView>, ProblemHttpResult>> MyJoinRequests(
+        string? limit, string? after, Caller caller, RosterDb db, TimeProvider clock, CancellationToken ct)
+    {
+        var (page, bad) = PageRequest.ByTimeAndId("mine", limit, after);
+        if (bad is not null) return bad;
+        var fetched = await db.PendingJoinRequestsAsync(MinePage.For(caller.UserId, clock.GetUtcNow().UtcDateTime, page!), ct);
+        return page!.Page(fetched, m => PageRequest.Key(m.CreatedAt, m.Id));
+    }
+}
+
+/// <summary>
+/// The rules of asking to join, in one place: the request answers the first refusal; preflight runs the same code and
+/// lists every one.
+/// </summary>
+public static class JoinDecision
+{
+    public static async Task<IReadOnlyList<Refusal>> DecideAsync(RosterDb db, Guid organizationId, Caller caller, DateTime now, CancellationToken ct)
+    {
+        var refusals = new List<Refusal>();
+        if (!caller.EmailVerified)
+            refusals.Add(new Refusal(StatusCodes.Status403Forbidden, ErrorCodes.EmailNotVerified,
+                "Verify your email address before asking to join an organization."));
+        if (await ConflictAsync(db, organizationId, caller.UserId, now, ct) is { } conflict) refusals.Add(conflict);
+        return refusals;
+    }
+
+    /// <summary>What the caller already has here (or elsewhere: one pending join request per user); an expired invitation is nothing.</summary>
+    public static async Task<Refusal?> ConflictAsync(RosterDb db, Guid organizationId, Guid userId, DateTime now, CancellationToken ct)
+    {
+        var here = await db.Memberships.AsNoTracking()
+            .Where(m => m.OrganizationId == organizationId && m.UserId == userId && m.DeletedAt == null)
+            .Where(SeatHolding.NotExpiredAt(now))
+            .Select(m => new { m.Status, m.Source })
+            .FirstOrDefaultAsync(ct);
+        if (here is not null && here.Status != MembershipStatus.Inactive)
+        {
+            return here.Status == MembershipStatus.Active
+                ? new Refusal(StatusCodes.Status409Conflict, ErrorCodes.AlreadyMember, "You are already a member of this organization.")
+                : here.Source == MembershipSource.OwnerAdd
+                    ? new Refusal(StatusCodes.Status409Conflict, ErrorCodes.InvitationPending,
+                        "You have a pending invitation to this organization; accept it instead.")
+                    : new Refusal(StatusCodes.Status409Conflict, ErrorCodes.JoinRequestPending, "You already asked to join this organization.");
+        }
+
+        var elsewhere = await db.Memberships.AnyAsync(m => m.UserId == userId && m.DeletedAt == null
+                                                           && m.Status == MembershipStatus.Pending && m.Source == MembershipSource.JoinRequest, ct);
+        return elsewhere
+            ? new Refusal(StatusCodes.Status409Conflict, ErrorCodes.JoinRequestPending,
+                "You already have a pending join request; withdraw it or wait for an answer first.")
+            : null;
+    }
 }

@@ -62,27 +62,70 @@ public static class MembersEndpoints
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .WithName("RemoveMember");
+        org.MapPost("/members/{membershipId:guid}/renew", RenewInvitation)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .WithName("RenewInvitation")
+            .WithSummary("Renew a pending invitation")
+            .WithDescription("Gives a pending owner_add that has not expired a new expiry (Invitations__ExpireAfterDays from now); its seat stays held. Owner or admin (an admin renews invitations to the member role only).");
         org.MapPost("/leave", Leave)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .WithName("LeaveOrganization");
         return app;
     }
 
-    private static IQueryable<Membership> Listed(RosterDb db, Guid organizationId) =>
-        db.Memberships.Where(MembershipQueries.IsListed).Where(m => m.OrganizationId == organizationId);
+    /// <summary>The members the list shows and the member routes act on: those holding a seat (<see cref="SeatHolding"/>).</summary>
+    private static IQueryable<Membership> Listed(RosterDb db, Guid organizationId, DateTime now) =>
+        db.Memberships.Where(SeatHolding.At(now)).Where(m => m.OrganizationId == organizationId);
 
-    public static async Task<Results<Ok<List<MembershipView>>, ProblemHttpResult>> ListMembers(
-        string orgId, Caller caller, RosterDb db, CancellationToken ct)
+    public static async Task<Results<PagedOk<MembershipView>, ProblemHttpResult>> ListMembers(
+        string orgId, string? limit, string? after, string? status, string? role, string? seatType, Caller caller, RosterDb db,
+        TimeProvider clock, CancellationToken ct)
     {
-        // The hottest read, so one round trip: the list itself shows whether the caller is an active member, which is
-        // OrgRequirement.ActiveMember (anyone else gets the same 404 as for an organization that does not exist).
+        var (page, bad) = PageRequest.ByTimeAndId("members", limit, after);
+        if (bad is not null) return bad;
+        var errors = new Dictionary<string, string[]>();
+        if (status is not null && status is not (MembershipStatus.Active or MembershipStatus.Pending))
+            errors["status"] = ["status is active or pending."];
+        if (role is not null && !RoleSlug.IsValid(role)) errors["role"] = ["role is owner, admin, member or a role slug."];
+        if (seatType is not null && !RoleSlug.IsValid(seatType)) errors["seatType"] = ["seatType is a seat type such as contributor."];
+        if (errors.Count > 0) return Problems.Validation(errors);
+
+        // The hottest read, so one round trip: the statement itself checks that the caller is an active member, which is
+        // OrgRequirement.ActiveMember. Only an empty page costs a second look, to tell "nothing here" from "not visible"
+        // (anyone who may not see the list gets the same 404 as for an organization that does not exist).
         var organizationId = Guid.TryParse(orgId, out var id) ? id : (await OrgAccess.FindOrganizationAsync(db, orgId, ct))?.Id;
         if (organizationId is null) return Problems.NotFound(OrgAccess.NotVisible);
-        var members = await db.ListedMembersAsync(organizationId.Value, ct);
-        var visible = caller.IsPlatformAdmin
-            ? members.Count > 0 || await OrgAccess.FindOrganizationAsync(db, orgId, ct) is not null
-            : members.Exists(m => m.UserId == caller.UserId && m.Status == MembershipStatus.Active);
-        return visible ? TypedResults.Ok(members) : Problems.NotFound(OrgAccess.NotVisible);
+        var members = await db.ListedMembersAsync(new MembershipQueries.MembersPage(organizationId.Value, caller.UserId, caller.IsPlatformAdmin,
+            clock.GetUtcNow().UtcDateTime, page!.HasAfter ? page.AfterTime(0) : PageRequest.Start, page.HasAfter ? page.AfterId(1) : Guid.Empty,
+            status, role, seatType, page.Fetch), ct);
+        if (members.Count == 0 && (await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.ActiveMember, ct)).Problem is { } hidden)
+            return hidden;
+        return page.Page(members, m => PageRequest.Key(m.CreatedAt, m.Id));
+    }
+
+    /// <summary>A pending owner_add that has not expired gets a new expiry; its seat stays held all along.</summary>
+    public static async Task<Results<Ok<MembershipView>, ProblemHttpResult>> RenewInvitation(
+        string orgId, Guid membershipId, Caller caller, RosterDb db, InvitationOptions invitations, TimeProvider clock, CancellationToken ct)
+    {
+        var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.OwnerOrAdmin, ct);
+        if (problem is not null) return problem;
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var invitation = await db.Memberships.AsNoTracking().Where(SeatHolding.LiveInvitationAt(now))
+            .FirstOrDefaultAsync(m => m.Id == membershipId && m.OrganizationId == access!.Organization.Id, ct);
+        if (invitation is null) return Problems.NotFound("No such pending invitation in this organization (an expired one cannot be renewed; add the person again).");
+        if (!access!.IsOwner && Roles.IsManager(invitation.Role))
+            return Problems.Forbidden("An admin may renew invitations to the member role only; ask an owner.");
+
+        var expiresAt = invitations.ExpiryFrom(now);
+        var renewed = await db.Memberships.Where(m => m.Id == invitation.Id).Where(SeatHolding.LiveInvitationAt(now))
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.ExpiresAt, expiresAt).SetProperty(m => m.UpdatedAt, now), ct);
+        if (renewed == 0) return Problems.NotFound("No such pending invitation in this organization.");
+        Audit.Record(db, now, AuditActions.Renewed, invitation, caller.UserId,
+            oldRole: invitation.Role, newRole: invitation.Role, oldStatus: invitation.Status, newStatus: invitation.Status);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return TypedResults.Ok(await db.ViewAsync(invitation.Id, ct));
     }
 
     public static async Task<Results<Ok<SearchHit>, ProblemHttpResult>> SearchByEmail(
@@ -121,7 +164,7 @@ public static class MembersEndpoints
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await gate.LockAsync(organization, ct);
-        var membership = await Listed(db, organization.Id).AsNoTracking().FirstOrDefaultAsync(m => m.Id == membershipId, ct);
+        var membership = await Listed(db, organization.Id, now).AsNoTracking().FirstOrDefaultAsync(m => m.Id == membershipId, ct);
         if (membership is null) return Problems.NotFound("No such member in this organization.");
 
         var role = request.Role ?? membership.Role;
@@ -170,7 +213,7 @@ public static class MembersEndpoints
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await gate.LockAsync(organization, ct);
-        var membership = await Listed(db, organization.Id).AsNoTracking().FirstOrDefaultAsync(m => m.Id == membershipId, ct);
+        var membership = await Listed(db, organization.Id, clock.GetUtcNow().UtcDateTime).AsNoTracking().FirstOrDefaultAsync(m => m.Id == membershipId, ct);
         if (membership is null) return Problems.NotFound("No such member in this organization.");
         if (!access.IsOwner && Roles.IsManager(membership.Role))
             return Problems.Forbidden("An admin may remove members only; ask an owner to remove an admin or owner.");

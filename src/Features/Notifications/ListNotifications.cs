@@ -36,9 +36,12 @@ public static class ListNotifications
         return admin;
     }
 
-    /// <summary>Outbox rows, newest first: pending (still to send), sent, or failed (gave up after the last try).</summary>
-    public static async Task<Results<Ok<List<OutboxRowView>>, ProblemHttpResult>> List(string? status, RosterDb db, CancellationToken ct)
+    /// <summary>Outbox rows, newest first: pending (still to send), sent, or failed (gave up after the last try); paged.</summary>
+    public static async Task<Results<PagedOk<OutboxRowView>, ProblemHttpResult>> List(
+        string? status, string? limit, string? after, RosterDb db, CancellationToken ct)
     {
+        var (page, bad) = PageRequest.ByTimeAndId("notifications", limit, after);
+        if (bad is not null) return bad;
         var rows = db.NotificationOutbox.AsNoTracking();
         switch (status)
         {
@@ -48,8 +51,13 @@ public static class ListNotifications
             case "failed": rows = Failed(rows); break;
             default: return Problems.Validation("status", "status is pending, sent or failed.");
         }
-        var list = await rows.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id).Take(500).ToListAsync(ct);
-        return TypedResults.Ok(list.Select(OutboxRowView.Of).ToList());
+        if (page!.HasAfter)
+        {
+            var (at, id) = (page.AfterTime(0), page.AfterId(1));
+            rows = rows.Where(r => r.CreatedAt < at || (r.CreatedAt == at && r.Id < id));
+        }
+        var list = await rows.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id).Take(page.Fetch).ToListAsync(ct);
+        return page.Page(list.Select(OutboxRowView.Of).ToList(), r => PageRequest.Key(r.CreatedAt, r.Id));
     }
 
     /// <summary>

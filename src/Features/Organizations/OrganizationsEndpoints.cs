@@ -22,13 +22,20 @@ public sealed record SeatTypeView(string SeatType, int Limit, int Active, int Re
 
 public sealed record SeatsView(string Plan, IReadOnlyList<SeatTypeView> SeatTypes);
 
+/// <summary>What an organization's name may be, whether it is being created or renamed.</summary>
+public static class OrganizationNameRules
+{
+    public static IRuleBuilderOptions<T, string?> ValidOrganizationName<T>(this IRuleBuilder<T, string?> rule) =>
+        rule.NotEmpty().MaximumLength(200)
+            .Must(n => n is null || n.Trim().Length > 0).WithMessage("'Name' must not be blank.")
+            .Must(n => n is null || !n.Any(char.IsControl)).WithMessage("'Name' must not contain control characters.");
+}
+
 public sealed class CreateOrganizationValidator : AbstractValidator<CreateOrganizationRequest>
 {
     public CreateOrganizationValidator()
     {
-        RuleFor(r => r.Name).NotEmpty().MaximumLength(200)
-            .Must(n => n is null || n.Trim().Length > 0).WithMessage("'Name' must not be blank.")
-            .Must(n => n is null || !n.Any(char.IsControl)).WithMessage("'Name' must not contain control characters.");
+        RuleFor(r => r.Name).ValidOrganizationName();
     }
 }
 

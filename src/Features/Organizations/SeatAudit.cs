@@ -1,7 +1,9 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Roster.Infrastructure.Auth;
+using Roster.Infrastructure.Http;
 using Roster.Infrastructure.Data;
+using Roster.Infrastructure.Memberships;
 using Roster.Infrastructure.Seats;
 
 namespace Roster.Features.Organizations;
@@ -15,19 +17,36 @@ public static class SeatAudit
 {
     public static RouteGroupBuilder MapSeatAudit(this RouteGroupBuilder admin)
     {
-        admin.MapGet("/seat-audit", GetSeatAudit).WithTags("Organizations").WithName("SeatAudit");
+        admin.MapGet("/seat-audit", GetSeatAudit).WithTags("Organizations").ProducesValidationProblem().WithName("SeatAudit");
         return admin;
     }
 
-    public static async Task<Ok<IReadOnlyList<SeatAuditEntry>>> GetSeatAudit(RosterDb db, PlanCatalog plans, TimeProvider clock, CancellationToken ct) =>
-        TypedResults.Ok(await RunAsync(db, plans, clock, ct));
+    /// <summary>
+    /// Paged on (name, organization id). The audit is computed whole on every call (usage grouped over every live
+    /// membership), so a page is a slice of it in that order; a cursor stays valid while organizations come and go.
+    /// </summary>
+    public static async Task<Results<PagedOk<SeatAuditEntry>, ProblemHttpResult>> GetSeatAudit(
+        string? limit, string? after, RosterDb db, PlanCatalog plans, TimeProvider clock, CancellationToken ct)
+    {
+        var (page, bad) = PageRequest.Parse("seat-audit", limit, after, 2);
+        if (bad is not null) return bad;
+        if (page!.Typed([], [1]) is { } badCursor) return badCursor;
+        IEnumerable<SeatAuditEntry> entries = (await RunAsync(db, plans, clock, ct))
+            .OrderBy(e => e.Name, StringComparer.Ordinal).ThenBy(e => e.OrganizationId.ToString(), StringComparer.Ordinal);
+        if (page.HasAfter)
+        {
+            var (name, id) = (page.AfterText(0), page.AfterId(1).ToString());
+            entries = entries.Where(e => string.CompareOrdinal(e.Name, name) > 0
+                                         || (e.Name == name && string.CompareOrdinal(e.OrganizationId.ToString(), id) > 0));
+        }
+        return page.Page(entries.Take(page.Fetch).ToList(), e => PageRequest.Key(e.Name, e.OrganizationId));
+    }
 
     public static async Task<IReadOnlyList<SeatAuditEntry>> RunAsync(RosterDb db, PlanCatalog plans, TimeProvider clock, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var held = await db.Memberships
-            .Where(m => m.DeletedAt == null && (m.Status == MembershipStatus.Active
-                                                || (m.Status == MembershipStatus.Pending && m.Source == MembershipSource.OwnerAdd)))
+            .Where(SeatHolding.At(now))
             .GroupBy(m => new { m.OrganizationId, m.SeatType, m.Status })
             .Select(g => new { g.Key.OrganizationId, g.Key.SeatType, g.Key.Status, Count = g.Count() })
             .ToListAsync(ct);

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Roster.Infrastructure.Data;
+using Roster.Infrastructure.Memberships;
 
 namespace Roster.Features.WebhookIngest;
 
@@ -33,8 +34,7 @@ public static class InvitationEvents
         if (organization.DeletedAt is not null) return EventOutcome.Ignored("The organization is deleted.");
         await ctx.Ledger.LockAsync(organization.Id, ct);
         var invitee = User.NormalizeEmail(data.Email!);
-        var holdsSeat = await ctx.Db.Memberships.AnyAsync(m => m.OrganizationId == organization.Id && m.DeletedAt == null
-            && (m.Status == MembershipStatus.Active || (m.Status == MembershipStatus.Pending && m.Source == MembershipSource.OwnerAdd))
+        var holdsSeat = await ctx.Db.Memberships.Where(SeatHolding.At(ctx.Now)).AnyAsync(m => m.OrganizationId == organization.Id
             && ctx.Db.Users.Any(u => u.Id == m.UserId && u.Email == invitee), ct);
         if (holdsSeat) return EventOutcome.Ignored("The invitee already holds a seat in this organization.");
         var seatType = ctx.Seats.WebhookSeatType;

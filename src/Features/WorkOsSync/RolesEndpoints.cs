@@ -26,16 +26,37 @@ public static class RolesEndpoints
         return app;
     }
 
-    /// <summary>Environment roles plus this organization's own roles (deleted ones left out).</summary>
-    public static async Task<Results<Ok<List<RoleView>>, ProblemHttpResult>> ListRoles(string orgId, Caller caller, RosterDb db, CancellationToken ct)
+    /// <summary>
+    /// Environment roles (by slug), then this organization's own roles (by slug), deleted ones left out; paged on
+    /// (kind, slug), both covered by the slug indexes.
+    /// </summary>
+    public static async Task<Results<PagedOk<RoleView>, ProblemHttpResult>> ListRoles(
+        string orgId, string? limit, string? after, Caller caller, RosterDb db, CancellationToken ct)
     {
+        var (page, bad) = PageRequest.Parse("roles", limit, after, 2);
+        if (bad is not null) return bad;
+        if (page!.HasAfter && page.AfterText(0) is not ("environment" or "organization"))
+            return Problems.Validation("after", "after is a cursor from this list's Link header (rel=\"next\"); this one is not.");
         var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.ActiveMember, ct);
         if (problem is not null) return problem;
         var organizationId = access!.Organization.Id;
-        var global = await db.GlobalRoles.AsNoTracking().Where(r => r.DeletedAt == null).OrderBy(r => r.WorkosSlug).ToListAsync(ct);
-        var own = await db.OrganizationRoles.AsNoTracking().Where(r => r.OrganizationId == organizationId && r.DeletedAt == null)
-            .OrderBy(r => r.WorkosSlug).ToListAsync(ct);
-        return TypedResults.Ok(global.Select(View).Concat(own.Select(View)).ToList());
+
+        var afterOwn = page.HasAfter && page.AfterText(0) == "organization";
+        var slug = page.HasAfter ? page.AfterText(1) : "";
+        var roles = new List<RoleView>();
+        if (!afterOwn)
+        {
+            var global = db.GlobalRoles.AsNoTracking().Where(r => r.DeletedAt == null);
+            if (page.HasAfter) global = global.Where(r => string.Compare(r.WorkosSlug, slug) > 0);
+            roles.AddRange((await global.OrderBy(r => r.WorkosSlug).Take(page.Fetch).ToListAsync(ct)).Select(View));
+        }
+        if (roles.Count < page.Fetch)
+        {
+            var own = db.OrganizationRoles.AsNoTracking().Where(r => r.OrganizationId == organizationId && r.DeletedAt == null);
+            if (afterOwn) own = own.Where(r => string.Compare(r.WorkosSlug, slug) > 0);
+            roles.AddRange((await own.OrderBy(r => r.WorkosSlug).Take(page.Fetch - roles.Count).ToListAsync(ct)).Select(View));
+        }
+        return page.Page(roles, r => PageRequest.Key(r.Type, r.Slug));
     }
 
     /// <summary>The roles WorkOS assigns the member in this organization.</summary>

@@ -179,6 +179,15 @@ public sealed class WorkOsClient
         }
     }
 
+    /// <summary>PUT /organizations/{id} with the new name (WorkOS's update organization).</summary>
+    public async Task UpdateOrganizationNameAsync(string organizationId, string name, CancellationToken ct)
+    {
+        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Put, $"organizations/{Uri.EscapeDataString(organizationId)}")
+        {
+            Content = JsonContent.Create(new { name }),
+        }, ct);
+    }
+
     public async Task<IReadOnlyList<WorkOsRole>> ListRolesAsync(CancellationToken ct)
     {
         using var document = await GetJsonAsync("authorization/roles", ct);

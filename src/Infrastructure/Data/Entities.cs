@@ -90,6 +90,13 @@ public sealed class Membership
     public DateTime? DeletedAt { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
+
+    /// <summary>When a pending owner_add stops holding its seat (null for every other row).</summary>
+    public DateTime? ExpiresAt { get; set; }
+
+    /// <summary>The membership of the owner who offered this active member ownership (an open offer), else null.</summary>
+    public Guid? OwnershipOfferedBy { get; set; }
+    public DateTime? OwnershipOfferedAt { get; set; }
 }
 
 public static class SeatReservationSources
@@ -129,6 +136,34 @@ public sealed class AuditEvent
     public string? NewStatus { get; set; }
     public string? Source { get; set; }
     public DateTime At { get; set; }
+
+    /// <summary>How the change arrived: <see cref="AuditVia"/>.</summary>
+    public string Via { get; set; } = AuditVia.Api;
+}
+
+public static class AuditVia
+{
+    /// <summary>A request to Roster's own API.</summary>
+    public const string Api = "api";
+    /// <summary>A WorkOS webhook.</summary>
+    public const string Webhook = "webhook";
+    /// <summary>Roster's background work: the Events API sync, the invitation expiry sweep.</summary>
+    public const string Sync = "sync";
+}
+
+/// <summary>The first answer to a mutating request sent with an Idempotency-Key, per caller and key.</summary>
+public sealed class IdempotencyRecord
+{
+    public Guid UserId { get; set; }
+    public required string Key { get; set; }
+    public required string Fingerprint { get; set; }
+    public int? StatusCode { get; set; }
+    public string? ContentType { get; set; }
+    public string? Location { get; set; }
+    public string? Body { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime? CompletedAt { get; set; }
+    public DateTime ExpiresAt { get; set; }
 }
 
 public sealed class NotificationOutboxRow

@@ -24,6 +24,7 @@ public sealed class RosterDb(DbContextOptions<RosterDb> options) : DbContext(opt
     public DbSet<OrganizationRoleAssignment> RoleAssignments => Set<OrganizationRoleAssignment>();
     public DbSet<WorkosOrganizationSync> OrganizationSyncs => Set<WorkosOrganizationSync>();
     public DbSet<WorkosUserSync> UserSyncs => Set<WorkosUserSync>();
+    public DbSet<IdempotencyRecord> IdempotencyKeys => Set<IdempotencyRecord>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -47,6 +48,7 @@ public sealed class RosterDb(DbContextOptions<RosterDb> options) : DbContext(opt
         model.Entity<OrganizationRoleAssignment>().HasOne<Organization>().WithMany().HasForeignKey(a => a.OrganizationId);
         model.Entity<WorkosOrganizationSync>().ToTable("workos_organization_syncs").HasKey(s => s.WorkosOrganizationId);
         model.Entity<WorkosUserSync>().ToTable("workos_user_syncs").HasKey(s => s.WorkosUserId);
+        model.Entity<IdempotencyRecord>().ToTable("idempotency_keys").HasKey(r => new { r.UserId, r.Key });
 
         foreach (var entity in model.Model.GetEntityTypes())
         {

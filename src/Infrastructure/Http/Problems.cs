@@ -63,6 +63,12 @@ public static class ErrorCodes
     public const string Forbidden = "forbidden";
     public const string InvalidSignature = "invalid_signature";
 
+    // Codes of the product API (issue 13).
+    public const string ManagedByWorkOs = "managed_by_workos";
+    public const string IdempotencyKeyReused = "idempotency_key_reused";
+    public const string IdempotencyKeyInUse = "idempotency_key_in_use";
+    public const string AlreadyOwner = "already_owner";
+
     // Codes for statuses DESIGN.md names without a code of their own.
     public const string Unauthorized = "unauthorized";
     public const string MethodNotAllowed = "method_not_allowed";

@@ -16,13 +16,21 @@ public static class AuditActions
     public const string SeatTypeChanged = "seat_type_changed";
     public const string Removed = "removed";
     public const string Left = "left";
+    public const string Expired = "expired";
+    public const string Renewed = "renewed";
+    public const string OrganizationRenamed = "organization_renamed";
+    public const string OrganizationDeleted = "organization_deleted";
+    public const string OwnershipOffered = "ownership_offered";
+    public const string OwnershipOfferWithdrawn = "ownership_offer_withdrawn";
+    public const string OwnershipOfferDeclined = "ownership_offer_declined";
+    public const string OwnershipTransferred = "ownership_transferred";
 }
 
 public static class Audit
 {
     /// <summary>Stages an audit row on the context; it commits with the change it describes.</summary>
     public static void Record(RosterDb db, DateTime at, string action, Membership membership, Guid? actor,
-        string? oldRole = null, string? newRole = null, string? oldStatus = null, string? newStatus = null)
+        string? oldRole = null, string? newRole = null, string? oldStatus = null, string? newStatus = null, string via = AuditVia.Api)
     {
         db.AuditEvents.Add(new AuditEvent
         {
@@ -38,6 +46,19 @@ public static class Audit
             NewStatus = newStatus,
             Source = membership.Source,
             At = at,
+            Via = via,
         });
     }
+
+    /// <summary>Stages an audit row about the organization itself (renamed, deleted): no membership, no subject.</summary>
+    public static void RecordOrganization(RosterDb db, DateTime at, string action, Guid organizationId, Guid? actor, string via = AuditVia.Api) =>
+        db.AuditEvents.Add(new AuditEvent
+        {
+            Id = Guid.CreateVersion7(),
+            OrganizationId = organizationId,
+            ActorUserId = actor,
+            Action = action,
+            At = at,
+            Via = via,
+        });
 }

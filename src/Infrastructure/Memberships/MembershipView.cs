@@ -1,6 +1,7 @@
 using System.Linq.Expressions;
 using Microsoft.EntityFrameworkCore;
 using Roster.Infrastructure.Data;
+using Roster.Infrastructure.Http;
 
 namespace Roster.Infrastructure.Memberships;
 
@@ -17,7 +18,8 @@ public sealed record MembershipView(
     string SeatType,
     Guid? AddedBy,
     DateTime CreatedAt,
-    DateTime UpdatedAt);
+    DateTime UpdatedAt,
+    DateTime? ExpiresAt);
 
 /// <summary>A pending owner_add as the invitee sees it.</summary>
 public sealed record InvitationView(
@@ -34,7 +36,8 @@ public sealed record InvitationView(
     DateTime CreatedAt,
     DateTime UpdatedAt,
     string OrganizationName,
-    string? AddedByName);
+    string? AddedByName,
+    DateTime? ExpiresAt);
 
 /// <summary>A membership and its user (null for a WorkOS member not yet known here), before projection.</summary>
 public sealed class MembershipWithUser
@@ -53,7 +56,7 @@ public static class MembershipQueries
     private static readonly Expression<Func<MembershipWithUser, MembershipView>> ToView = x => new MembershipView(
         x.Membership.Id, x.Membership.OrganizationId, x.Membership.UserId, x.User == null ? null : x.User.Email,
         x.User == null ? null : x.User.Name, x.Membership.Role, x.Membership.Status, x.Membership.Source, x.Membership.SeatType,
-        x.Membership.AddedBy, x.Membership.CreatedAt, x.Membership.UpdatedAt);
+        x.Membership.AddedBy, x.Membership.CreatedAt, x.Membership.UpdatedAt, x.Membership.ExpiresAt);
 
     /// <summary>Live (not tombstoned) memberships with their user's email and name.</summary>
     public static IQueryable<MembershipView> Views(this RosterDb db, IQueryable<Membership> memberships) =>
@@ -70,44 +73,68 @@ public static class MembershipQueries
     public static Task<MembershipView> ViewAsync(this RosterDb db, Guid membershipId, CancellationToken ct) =>
         db.Views(db.Memberships.AsNoTracking().Where(m => m.Id == membershipId)).SingleAsync(ct);
 
-    /// <summary>What the members list shows: active members and the owner_add invitations still waiting (join requests are listed elsewhere).</summary>
-    public static readonly Expression<Func<Membership, bool>> IsListed = m => m.DeletedAt == null
-        && (m.Status == MembershipStatus.Active || (m.Status == MembershipStatus.Pending && m.Source == MembershipSource.OwnerAdd));
+    /// <summary>One page of the members list and its filters; the first page starts after (MinValue, Empty).</summary>
+    public sealed record MembersPage(Guid OrganizationId, Guid CallerUserId, bool CallerIsPlatformAdmin, DateTime Now, DateTime AfterCreatedAt,
+        Guid AfterId, string? Status, string? Role, string? SeatType, int Take);
 
-    private static readonly PerModelQuery<Func<RosterDb, Guid, IAsyncEnumerable<MembershipView>>> ListedMembers = new(() =>
-        EF.CompileAsyncQuery((RosterDb db, Guid organizationId) =>
-            (from m in db.Memberships.AsNoTracking().Where(IsListed)
-             where m.OrganizationId == organizationId
+    // What the members list shows: the memberships that hold a seat (active members and the owner_add invitations still
+    // waiting; join requests are listed elsewhere). The caller's own active membership is checked in the same statement,
+    // so the hottest read stays one round trip: a caller who may not see the list gets no rows.
+    private static readonly PerModelQuery<Func<RosterDb, Guid, Guid, bool, DateTime, DateTime, Guid, string?, string?, string?, int, IAsyncEnumerable<MembershipView>>> ListedMembers = new(() =>
+        EF.CompileAsyncQuery(SeatHolding.Inline<Func<RosterDb, Guid, Guid, bool, DateTime, DateTime, Guid, string?, string?, string?, int, IQueryable<MembershipView>>>(
+            (db, organizationId, callerUserId, callerIsPlatformAdmin, now, afterCreatedAt, afterId, status, role, seatType, take) =>
+            (from m in db.Memberships.AsNoTracking()
+             where m.OrganizationId == organizationId && SeatHolding.Holds(m, now)
+                   && (m.CreatedAt > afterCreatedAt || (m.CreatedAt == afterCreatedAt && m.Id > afterId))
+                   && (status == null || m.Status == status)
+                   && (role == null || m.Role == role)
+                   && (seatType == null || m.SeatType == seatType)
              join o in db.Organizations on m.OrganizationId equals o.Id
              where o.DeletedAt == null
+                   && (callerIsPlatformAdmin || db.Memberships.Any(c => c.OrganizationId == organizationId && c.UserId == callerUserId
+                                                                        && c.Status == MembershipStatus.Active && c.DeletedAt == null))
              join u in db.Users on m.UserId equals u.Id into users
              from u in users.DefaultIfEmpty()
              orderby m.CreatedAt, m.Id
-             select new MembershipWithUser { Membership = m, User = u }).Select(ToView)));
+             select new MembershipWithUser { Membership = m, User = u }).Select(ToView).Take(take))));
 
-    /// <summary>The members list of a live organization (empty for a deleted or unknown one).</summary>
-    public static ValueTask<List<MembershipView>> ListedMembersAsync(this RosterDb db, Guid organizationId, CancellationToken ct) =>
-        ListedMembers.For(db)(db, organizationId).ToListAsync(ct);
+    /// <summary>A page of the members list of a live organization; empty for a deleted or unknown one, or one the caller may not see.</summary>
+    public static ValueTask<List<MembershipView>> ListedMembersAsync(this RosterDb db, MembersPage page, CancellationToken ct) =>
+        ListedMembers.For(db)(db, page.OrganizationId, page.CallerUserId, page.CallerIsPlatformAdmin, page.Now, page.AfterCreatedAt, page.AfterId,
+            page.Status, page.Role, page.SeatType, page.Take).ToListAsync(ct);
 
-    private static readonly PerModelQuery<Func<RosterDb, Guid, IAsyncEnumerable<InvitationView>>> PendingInvitations =
-        new(() => CompileInvitations(m => m.Source == MembershipSource.OwnerAdd));
+    /// <summary>A page of the caller's pending owner_add invitations or join requests; the first page starts after (MinValue, Empty).</summary>
+    public sealed record MinePage(Guid UserId, DateTime Now, DateTime AfterCreatedAt, Guid AfterId, int Take)
+    {
+        public static MinePage For(Guid userId, DateTime now, PageRequest page) => page.HasAfter
+            ? new(userId, now, page.AfterTime(0), page.AfterId(1), page.Fetch)
+            : new(userId, now, PageRequest.Start, Guid.Empty, page.Fetch);
+    }
+
+    private static readonly PerModelQuery<Func<RosterDb, Guid, DateTime, DateTime, Guid, int, IAsyncEnumerable<InvitationView>>> PendingInvitations =
+        new(() => CompileInvitations(SeatHolding.LiveInvitationRule));
 
     // A legacy row with no source is a join request (DESIGN.md's backfill rule).
-    private static readonly PerModelQuery<Func<RosterDb, Guid, IAsyncEnumerable<InvitationView>>> PendingJoinRequests =
-        new(() => CompileInvitations(m => m.Source == MembershipSource.JoinRequest || m.Source == null));
+    private static readonly PerModelQuery<Func<RosterDb, Guid, DateTime, DateTime, Guid, int, IAsyncEnumerable<InvitationView>>> PendingJoinRequests =
+        new(() => CompileInvitations((m, now) => m.DeletedAt == null && m.Status == MembershipStatus.Pending
+                                                 && (m.Source == MembershipSource.JoinRequest || m.Source == null)));
 
-    /// <summary>The caller's pending owner_add invitations, with organization name and inviter.</summary>
-    public static ValueTask<List<InvitationView>> PendingInvitationsAsync(this RosterDb db, Guid userId, CancellationToken ct) =>
-        PendingInvitations.For(db)(db, userId).ToListAsync(ct);
+    /// <summary>The caller's pending owner_add invitations that have not expired, with organization name and inviter.</summary>
+    public static ValueTask<List<InvitationView>> PendingInvitationsAsync(this RosterDb db, MinePage page, CancellationToken ct) =>
+        PendingInvitations.For(db)(db, page.UserId, page.Now, page.AfterCreatedAt, page.AfterId, page.Take).ToListAsync(ct);
 
     /// <summary>The caller's pending join requests, with organization name.</summary>
-    public static ValueTask<List<InvitationView>> PendingJoinRequestsAsync(this RosterDb db, Guid userId, CancellationToken ct) =>
-        PendingJoinRequests.For(db)(db, userId).ToListAsync(ct);
+    public static ValueTask<List<InvitationView>> PendingJoinRequestsAsync(this RosterDb db, MinePage page, CancellationToken ct) =>
+        PendingJoinRequests.For(db)(db, page.UserId, page.Now, page.AfterCreatedAt, page.AfterId, page.Take).ToListAsync(ct);
 
-    private static Func<RosterDb, Guid, IAsyncEnumerable<InvitationView>> CompileInvitations(Expression<Func<Membership, bool>> kind) =>
-        EF.CompileAsyncQuery((RosterDb db, Guid userId) =>
-            from m in db.Memberships.AsNoTracking().Where(kind)
-            where m.UserId == userId && m.Status == MembershipStatus.Pending && m.DeletedAt == null
+    // "waiting" says which pending rows are still waiting: an owner_add past its expiry is not (SeatHolding's rule).
+    private static Func<RosterDb, Guid, DateTime, DateTime, Guid, int, IAsyncEnumerable<InvitationView>> CompileInvitations(
+        Expression<Func<Membership, DateTime, bool>> waiting) =>
+        EF.CompileAsyncQuery(SeatHolding.Inline<Func<RosterDb, Guid, DateTime, DateTime, Guid, int, IQueryable<InvitationView>>>(
+            (db, userId, now, afterCreatedAt, afterId, take) =>
+            (from m in db.Memberships.AsNoTracking()
+            where m.UserId == userId && SeatHolding.Is(waiting, m, now)
+                  && (m.CreatedAt > afterCreatedAt || (m.CreatedAt == afterCreatedAt && m.Id > afterId))
             join o in db.Organizations on m.OrganizationId equals o.Id
             where o.DeletedAt == null // an invitation to a deleted organization is no longer waiting for anyone
             join u in db.Users on m.UserId equals u.Id into users
@@ -117,5 +144,5 @@ public static class MembershipQueries
             orderby m.CreatedAt, m.Id
             select new InvitationView(m.Id, m.OrganizationId, m.UserId, u == null ? null : u.Email, u == null ? null : u.Name,
                 m.Role, m.Status, m.Source, m.SeatType, m.AddedBy, m.CreatedAt, m.UpdatedAt,
-                o.Name, a == null ? null : (a.Name ?? a.Email)));
+                o.Name, a == null ? null : (a.Name ?? a.Email), m.ExpiresAt)).Take(take)));
 }

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Roster.Infrastructure.Data;
+using Roster.Infrastructure.Memberships;
 
 namespace Roster.Infrastructure.Seats;
 
@@ -13,8 +14,8 @@ public sealed record SeatUsage(string SeatType, int Limit, int Active, int Reser
 }
 
 /// <summary>
-/// Counts seats the one way every gate counts them: active memberships, pending owner_add memberships and
-/// unexpired staged reservations, per seat type. Join requests hold nothing.
+/// Counts seats the one way every gate counts them: active memberships, pending owner_add memberships whose invitation
+/// has not expired (<see cref="SeatHolding"/>) and unexpired staged reservations, per seat type. Join requests hold nothing.
 /// </summary>
 public sealed class SeatLedger(RosterDb db, PlanCatalog plans, TimeProvider clock)
 {
@@ -46,7 +47,7 @@ public sealed class SeatLedger(RosterDb db, PlanCatalog plans, TimeProvider cloc
     public async Task<IReadOnlyList<SeatUsage>> UsageAsync(Guid organizationId, string? plan, CancellationToken ct, string? onlySeatType = null)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        var memberships = await HeldByMembers.For(db)(db, organizationId, onlySeatType).ToListAsync(ct);
+        var memberships = await HeldByMembers.For(db)(db, organizationId, now, onlySeatType).ToListAsync(ct);
         var reservations = await HeldByReservations.For(db)(db, organizationId, now, onlySeatType).ToListAsync(ct);
 
         var seatTypes = onlySeatType is not null
@@ -64,15 +65,14 @@ public sealed class SeatLedger(RosterDb db, PlanCatalog plans, TimeProvider cloc
     private sealed record HeldCount(string SeatType, string Status, int Count);
 
     // Compiled: every seat gate and every webhook that adds a member counts, often twice (check, then warnings).
-    private static readonly PerModelQuery<Func<RosterDb, Guid, string?, IAsyncEnumerable<HeldCount>>> HeldByMembers = new(() =>
-        EF.CompileAsyncQuery((RosterDb db, Guid organizationId, string? onlySeatType) =>
+    // SeatHolding is the rule (an expired invitation holds nothing from the instant it expires).
+    private static readonly PerModelQuery<Func<RosterDb, Guid, DateTime, string?, IAsyncEnumerable<HeldCount>>> HeldByMembers = new(() =>
+        EF.CompileAsyncQuery(SeatHolding.Inline<Func<RosterDb, Guid, DateTime, string?, IQueryable<HeldCount>>>((db, organizationId, now, onlySeatType) =>
             db.Memberships
-                .Where(m => m.OrganizationId == organizationId && m.DeletedAt == null
-                            && (m.Status == MembershipStatus.Active
-                                || (m.Status == MembershipStatus.Pending && m.Source == MembershipSource.OwnerAdd)))
+                .Where(m => m.OrganizationId == organizationId && SeatHolding.Holds(m, now))
                 .Where(m => onlySeatType == null || m.SeatType == onlySeatType)
                 .GroupBy(m => new { m.SeatType, m.Status })
-                .Select(g => new HeldCount(g.Key.SeatType, g.Key.Status, g.Count()))));
+                .Select(g => new HeldCount(g.Key.SeatType, g.Key.Status, g.Count())))));
 
     private static readonly PerModelQuery<Func<RosterDb, Guid, DateTime, string?, IAsyncEnumerable<HeldCount>>> HeldByReservations = new(() =>
         EF.CompileAsyncQuery((RosterDb db, Guid organizationId, DateTime now, string? onlySeatType) =>

@@ -73,6 +73,13 @@ public static class AuthorizationMatrix
     private static readonly Outcome LastOwner = new(409, "last_owner");
     private static readonly Outcome InvalidSignature = new(401, "invalid_signature");
 
+    private static async Task<Guid> OfferOwnershipToMember(CellState c)
+    {
+        await (await c.Scenario.As(c.Org.Owner).PostAsync($"/api/organizations/{c.Org.Id}/members/{c.Org.MemberMembershipId}/ownership-offer", null))
+            .ShouldBe(HttpStatusCode.OK);
+        return c.Org.MemberMembershipId;
+    }
+
     /// <summary>Mapped endpoints that are deliberately not in the matrix, with the reason.</summary>
     public static readonly IReadOnlySet<(string Method, string Route)> Excluded = new HashSet<(string, string)>
     {
@@ -212,6 +219,61 @@ public static class AuthorizationMatrix
         Row("retry every failed notification", "POST", "/api/admin/notifications/retry-failed",
             async c => { await FailedNotificationAsync(c); return new Call(); },
             owner: Forbidden, admin: Forbidden, member: Forbidden, outsider: Forbidden, platformAdmin: Ok),
+
+        // The product API (issue 13).
+        Row("my organizations", "GET", "/api/organizations",
+            _ => Task.FromResult(new Call()),
+            owner: Ok, admin: Ok, member: Ok, outsider: Ok, platformAdmin: Ok),
+
+        Row("read an organization", "GET", Org,
+            _ => Task.FromResult(new Call()),
+            owner: Ok, admin: Ok, member: Ok, outsider: NotFound, platformAdmin: Ok),
+
+        Row("rename an organization", "PATCH", Org,
+            _ => Task.FromResult(new Call(Body: new { name = "Renamed in the matrix" })),
+            owner: Ok, admin: Forbidden, member: Forbidden, outsider: NotFound, platformAdmin: Ok),
+
+        Row("delete an organization", "DELETE", Org,
+            _ => Task.FromResult(new Call()),
+            owner: NoContent, admin: Forbidden, member: Forbidden, outsider: NotFound, platformAdmin: NoContent),
+
+        Row("membership history", "GET", $"{Org}/audit",
+            _ => Task.FromResult(new Call()),
+            owner: Ok, admin: Ok, member: Forbidden, outsider: NotFound, platformAdmin: Ok),
+
+        Row("renew an invitation", "POST", $"{Org}/members/{{membershipId}}/renew",
+            async c => new Call(await c.Scenario.Invite(c.Org.Id, c.Org.Owner, RosterApp.NewUser("invitee"))),
+            owner: Ok, admin: Ok, member: Forbidden, outsider: NotFound, platformAdmin: Ok),
+
+        Row("preflight an add", "GET", $"{Org}/preflight",
+            async c => new Call(Query: $"action=add&userId={await c.Scenario.UserIdOf(c.Org.Outsider)}"),
+            owner: Ok, admin: Ok, member: Forbidden, outsider: NotFound, platformAdmin: Ok),
+
+        Row("preflight a join", "GET", $"{Org}/preflight",
+            _ => Task.FromResult(new Call(Query: "action=join")),
+            owner: Ok, admin: Ok, member: Ok, outsider: Ok, platformAdmin: Ok),
+
+        // Ownership passes between owners: a platform admin who is not an owner has none to offer.
+        Row("offer ownership", "POST", $"{Org}/members/{{membershipId}}/ownership-offer",
+            c => Task.FromResult(new Call(c.Org.MemberMembershipId)),
+            owner: Ok, admin: Forbidden, member: Forbidden, outsider: NotFound, platformAdmin: Forbidden),
+
+        Row("withdraw an ownership offer", "DELETE", $"{Org}/members/{{membershipId}}/ownership-offer",
+            async c => new Call(await OfferOwnershipToMember(c)),
+            owner: NoContent, admin: Forbidden, member: Forbidden, outsider: NotFound, platformAdmin: NoContent),
+
+        Row("my ownership offers", "GET", "/api/membership-requests/mine/ownership-offers",
+            _ => Task.FromResult(new Call()),
+            owner: Ok, admin: Ok, member: Ok, outsider: Ok, platformAdmin: Ok),
+
+        // The member is the one offered ownership: only they may accept or decline.
+        Row("accept an ownership offer", "PUT", "/api/membership-requests/{membershipId}/ownership-offer/accept",
+            async c => new Call(await OfferOwnershipToMember(c)),
+            owner: NotFound, admin: NotFound, member: Ok, outsider: NotFound, platformAdmin: NotFound),
+
+        Row("decline an ownership offer", "DELETE", "/api/membership-requests/{membershipId}/ownership-offer",
+            async c => new Call(await OfferOwnershipToMember(c)),
+            owner: NotFound, admin: NotFound, member: NoContent, outsider: NotFound, platformAdmin: NotFound),
 
         Row("liveness", "GET", "/health/live",
             _ => Task.FromResult(new Call()),

@@ -289,6 +289,81 @@ public abstract class BadInputTests(RosterApp app)
         Add("unknown org", _ => $"{Org}/{Unknown}/plan", """{"plan":"free"}""", 404, "not_found");
         Add("unknown WorkOS org", _ => $"{Org}/org_nobody/plan", """{"plan":"free"}""", 404, "not_found");
 
+        // The product API (issue 13).
+        Endpoint(Who.Owner, "GET", "/api/organizations/{orgId}");
+        Add("unknown org", _ => $"{Org}/{Unknown}", null, 404, "not_found");
+        Add("org id is neither", _ => $"{Org}/not-an-org", null, 404, "not_found");
+
+        Endpoint(Who.Owner, "PATCH", "/api/organizations/{orgId}");
+        Func<BadInputState, string> rename = s => $"{Org}/{s.OrgId}";
+        Malformed(rename, """{"name":"Acme"}""", """{"name":[]}""", "name");
+        Add("empty body", rename, "", 400, "validation_failed", "body");
+        Add("name missing", rename, "{}", 400, "validation_failed", "name");
+        Add("name blank", rename, """{"name":"  "}""", 400, "validation_failed", "name");
+        Add("name with a control character", rename, """{"name":"a\u0007b"}""", 400, "validation_failed", "name");
+        Add("name too long", rename, $$"""{"name":"{{new string('n', 201)}}"}""", 400, "validation_failed", "name");
+        Add("unknown org", _ => $"{Org}/{Unknown}", """{"name":"Acme"}""", 404, "not_found");
+
+        Endpoint(Who.Owner, "DELETE", "/api/organizations/{orgId}");
+        Add("unknown org", _ => $"{Org}/{Unknown}", null, 404, "not_found");
+        Add("org id is neither", _ => $"{Org}/not-an-org", null, 404, "not_found");
+
+        Endpoint(Who.Owner, "GET", "/api/organizations/{orgId}/audit");
+        Add("membershipId not a GUID", s => $"{Org}/{s.OrgId}/audit?membershipId=nope", null, 400, "validation_failed", "membershipId");
+        Add("userId not a GUID", s => $"{Org}/{s.OrgId}/audit?userId=user_123", null, 400, "validation_failed", "userId");
+        Add("limit zero", s => $"{Org}/{s.OrgId}/audit?limit=0", null, 400, "validation_failed", "limit");
+        Add("cursor of another list", s => $"{Org}/{s.OrgId}/audit?after=WyJtZW1iZXJzIiwiMSIsIjIiXQ", null, 400, "validation_failed", "after");
+        Add("unknown org", _ => $"{Org}/{Unknown}/audit", null, 404, "not_found");
+
+        Endpoint(Who.Owner, "GET", "/api/organizations/{orgId}/members");
+        Add("limit above the maximum", s => $"{Org}/{s.OrgId}/members?limit=501", null, 400, "validation_failed", "limit");
+        Add("limit negative", s => $"{Org}/{s.OrgId}/members?limit=-1", null, 400, "validation_failed", "limit");
+        Add("limit not a number", s => $"{Org}/{s.OrgId}/members?limit=ten", null, 400, "validation_failed", "limit");
+        Add("limit with a sign", s => $"{Org}/{s.OrgId}/members?limit=%2B5", null, 400, "validation_failed", "limit");
+        Add("cursor is garbage", s => $"{Org}/{s.OrgId}/members?after=%25%25%25", null, 400, "validation_failed", "after");
+        Add("cursor is not base64 JSON", s => $"{Org}/{s.OrgId}/members?after=bm90IGpzb24", null, 400, "validation_failed", "after");
+        Add("cursor with a bad time", s => $"{Org}/{s.OrgId}/members?after=WyJtZW1iZXJzIiwieCIsIjIiXQ", null, 400, "validation_failed", "after");
+        Add("unknown status", s => $"{Org}/{s.OrgId}/members?status=inactive", null, 400, "validation_failed", "status");
+        Add("role not a slug", s => $"{Org}/{s.OrgId}/members?role=Owner!", null, 400, "validation_failed", "role");
+
+        Endpoint(Who.Owner, "POST", "/api/organizations/{orgId}/members/{membershipId}/renew");
+        Add("membership id not a GUID", s => $"{Org}/{s.OrgId}/members/not-a-guid/renew", null, 404, "not_found");
+        Add("unknown membership", s => $"{Org}/{s.OrgId}/members/{Unknown}/renew", null, 404, "not_found");
+        Add("an active member", s => $"{Org}/{s.OrgId}/members/{s.Org.MemberMembershipId}/renew", null, 404, "not_found");
+        Add("a join request", s => $"{Org}/{s.OrgId}/members/{s.JoinRequestId}/renew", null, 404, "not_found");
+        Add("another org's membership", s => $"{Org}/{s.OrgId}/members/{s.ForeignMembershipId}/renew", null, 404, "not_found");
+        Add("unknown org", s => $"{Org}/{Unknown}/members/{s.InvitationId}/renew", null, 404, "not_found");
+
+        Endpoint(Who.Owner, "GET", "/api/organizations/{orgId}/preflight");
+        Add("no action", s => $"{Org}/{s.OrgId}/preflight", null, 400, "validation_failed", "action");
+        Add("unknown action", s => $"{Org}/{s.OrgId}/preflight?action=remove", null, 400, "validation_failed", "action");
+        Add("unknown org", _ => $"{Org}/{Unknown}/preflight?action=join", null, 404, "not_found");
+
+        Endpoint(Who.Owner, "POST", "/api/organizations/{orgId}/members/{membershipId}/ownership-offer");
+        Add("membership id not a GUID", s => $"{Org}/{s.OrgId}/members/not-a-guid/ownership-offer", null, 404, "not_found");
+        Add("unknown membership", s => $"{Org}/{s.OrgId}/members/{Unknown}/ownership-offer", null, 404, "not_found");
+        Add("a pending invitation", s => $"{Org}/{s.OrgId}/members/{s.InvitationId}/ownership-offer", null, 404, "not_found");
+        Add("another org's membership", s => $"{Org}/{s.OrgId}/members/{s.ForeignMembershipId}/ownership-offer", null, 404, "not_found");
+        Add("an owner", s => $"{Org}/{s.OrgId}/members/{s.Org.OwnerMembershipId}/ownership-offer", null, 409, "already_owner");
+        Add("unknown org", s => $"{Org}/{Unknown}/members/{s.Org.MemberMembershipId}/ownership-offer", null, 404, "not_found");
+
+        Endpoint(Who.Owner, "DELETE", "/api/organizations/{orgId}/members/{membershipId}/ownership-offer");
+        Add("membership id not a GUID", s => $"{Org}/{s.OrgId}/members/not-a-guid/ownership-offer", null, 404, "not_found");
+        Add("no offer open", s => $"{Org}/{s.OrgId}/members/{s.Org.MemberMembershipId}/ownership-offer", null, 404, "not_found");
+        Add("unknown org", s => $"{Org}/{Unknown}/members/{s.Org.MemberMembershipId}/ownership-offer", null, 404, "not_found");
+
+        Endpoint(Who.Member, "PUT", "/api/membership-requests/{membershipId}/ownership-offer/accept");
+        Add("membership id not a GUID", _ => "/api/membership-requests/not-a-guid/ownership-offer/accept", null, 404, "not_found");
+        Add("no offer open", s => $"/api/membership-requests/{s.Org.MemberMembershipId}/ownership-offer/accept", null, 404, "not_found");
+        Add("someone else's membership", s => $"/api/membership-requests/{s.Org.AdminMembershipId}/ownership-offer/accept", null, 404, "not_found");
+
+        Endpoint(Who.Member, "DELETE", "/api/membership-requests/{membershipId}/ownership-offer");
+        Add("membership id not a GUID", _ => "/api/membership-requests/not-a-guid/ownership-offer", null, 404, "not_found");
+        Add("no offer open", s => $"/api/membership-requests/{s.Org.MemberMembershipId}/ownership-offer", null, 404, "not_found");
+
+        Endpoint(Who.Member, "GET", "/api/organizations");
+        Add("limit too large", _ => $"{Org}?limit=100000", null, 400, "validation_failed", "limit");
+
         Endpoint(Who.PlatformAdmin, "GET", "/api/admin/notifications");
         Add("unknown status", _ => "/api/admin/notifications?status=bogus", null, 400, "validation_failed", "status");
         Add("status in the wrong case", _ => "/api/admin/notifications?status=SENT", null, 400, "validation_failed", "status");

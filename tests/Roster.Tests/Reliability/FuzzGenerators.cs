@@ -263,6 +263,7 @@ public static class FuzzGenerators
             Of("seatType", "contributor", "community_only")),
         ("PUT", "/api/organizations/{orgId}/requests/{membershipId}/approve") => Shaped(Of("seatType", "contributor", "community_only")),
         ("PUT", "/api/organizations/{orgId}/plan") => Shaped(Of("plan", "company_icl", "company_leader", "free")),
+        ("PATCH", "/api/organizations/{orgId}") => Shaped(Of("name", "Renamed by the fuzzer", "Ünïcødé 中文 org")),
         ("POST", "/webhooks/workos") => WebhookEnvelope,
         ("POST", "/webhooks/workos/actions") => ActionContext,
         _ => Gen.Frequency((1, Shaped()), (2, AnyJson)),
@@ -328,9 +329,10 @@ public static class FuzzGenerators
 
     public static readonly Gen<string> Query = Gen.Frequency(
         (4, Gen.Constant("")),
-        (3, Gen.Zip(Gen.Elements("email", "status", "Email", "email[]", "limit", "after"), Gen.Frequency(
-                (2, Gen.Elements("pending", "sent", "failed", "PENDING", Placeholders.OwnerEmail, "nobody@example.com", "0", "1", "500", "501", "-1",
-                    "1e3", "MTIzOjQ1Ng", "AAAA", "=")),
+        (3, Gen.Zip(Gen.Elements("email", "status", "Email", "email[]", "limit", "after", "action", "role", "seatType", "membershipId", "userId"),
+            Gen.Frequency(
+                (2, Gen.Elements("pending", "sent", "failed", "PENDING", Placeholders.OwnerEmail, "nobody@example.com", "active", "add", "join",
+                    "0", "1", "500", "501", "-1", "1e3", "MTIzOjQ1Ng", "AAAA", "=", "WyJtZW1iZXJzIiwiMSIsIjIiXQ", Placeholders.NewUserId)),
                 (3, Text.Where(t => t.Length < 3000))))
             .Select(t => "?" + EscapeSegment(t.Item1) + "=" + EscapeSegment(t.Item2))),
         (1, Gen.Zip(Text.Where(t => t.Length < 200), Text.Where(t => t.Length < 200)).Select(t => "?" + EscapeSegment(t.Item1) + "=" + EscapeSegment(t.Item2))),

@@ -208,6 +208,8 @@ public abstract class FuzzTests(RosterApp app, ITestOutputHelper output)
             Gen.Frequency((6, Gen.Constant<string?>(null)), (1, Gen.Elements<string?>("gzip", "br", "nonsense"))).Select(v => ("Content-Encoding", v)),
             Gen.Frequency((6, Gen.Constant<string?>(null)), (1, Gen.Elements<string?>("DELETE", "PUT", "garbage"))).Select(v => ("X-HTTP-Method-Override", v)),
             Gen.Frequency((6, Gen.Constant<string?>(null)), (1, FuzzGenerators.Text.Where(t => t.Length < 500).Select(t => (string?)t))).Select(v => ("X-Forwarded-For", v)),
+            Gen.Frequency((4, Gen.Constant<string?>(null)), (2, Gen.Elements<string?>("fuzz-key-1", "fuzz-key-2", "", " ", new string('k', 256))),
+                (1, FuzzGenerators.Text.Where(t => t.Length < 500).Select(t => (string?)t))).Select(v => ("Idempotency-Key", v)),
         }).Select(IReadOnlyList<(string, string)> (list) => [.. list.Where(h => h.Item2 is not null).Select(h => (h.Item1, h.Item2!))]);
 
     // ---- execution --------------------------------------------------------------------------------------------------

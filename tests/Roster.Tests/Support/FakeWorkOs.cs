@@ -709,6 +709,7 @@ public sealed class FakeWorkOs : IAsyncDisposable
             ("GET", ["events"]) => ListEvents(request.Query),
             ("GET", ["organizations"]) => ListOrganizations(request.Query),
             ("GET", ["organizations", var id]) => _organizations.TryGetValue(id, out var org) ? new Reply(200, Render(org)) : NotFound("organization", id),
+            ("PUT", ["organizations", var id]) => PutOrganization(id, body),
             ("GET", ["user_management", "users", var id]) => _users.TryGetValue(id, out var user) ? new Reply(200, Render(user)) : NotFound("user", id),
             ("GET", ["user_management", "organization_memberships"]) => ListMemberships(request.Query),
             ("POST", ["user_management", "organization_memberships"]) => CreateMembership(body),
@@ -850,6 +851,17 @@ public sealed class FakeWorkOs : IAsyncDisposable
         Strict && slugs.FirstOrDefault(s => FindRole(organizationId, s) is null && FindRole(null, s) is null) is { } unknown
             ? Error(422, "role_not_found", $"Role '{unknown}' does not exist.")
             : null;
+
+    /// <summary>WorkOS's update organization (the SDK's updateOrganization): here only the name is kept.</summary>
+    private Reply PutOrganization(string id, string body)
+    {
+        if (!_organizations.ContainsKey(id)) return NotFound("organization", id);
+        if (ParseBody(body, out var json) is { } bad) return bad;
+        if (json["name"] is not JsonValue name || !name.TryGetValue<string>(out var text) || string.IsNullOrWhiteSpace(text))
+            return Error(422, "invalid_request_parameters", "name must be a non-empty string.");
+        UpdateOrganization(id, text);
+        return new Reply(200, Render(_organizations[id]));
+    }
 
     private Reply DeleteMembership(string id)
     {
