@@ -52,11 +52,9 @@ builder.Services.AddWebhookIngest(builder.Configuration);
 builder.Services.AddWorkOsActions(builder.Configuration);
 builder.Services.AddWorkOsSync();
 builder.Services.AddScoped<Roster.Features.Notifications.IOutboxSender, WorkOsOrganizationSender>();
-var invitationOptions = builder.Configuration.GetSection("Invitations").Get<InvitationOptions>() ?? new InvitationOptions();
-if (invitationOptions.ExpireAfterDays < 1) throw new InvalidOperationException("Invitations:ExpireAfterDays must be at least 1.");
-builder.Services.AddSingleton(invitationOptions);
+builder.Services.AddSettings<InvitationOptions>("Invitations");
 builder.Services.AddSingleton<Sweeper>();
-if (invitationOptions.SweepEnabled) builder.Services.AddHostedService(sp => sp.GetRequiredService<Sweeper>());
+if (builder.Configuration.GetValue("Invitations:SweepEnabled", true)) builder.Services.AddHostedService(sp => sp.GetRequiredService<Sweeper>());
 
 builder.Services.AddSingleton<IValidator<CreateOrganizationRequest>, CreateOrganizationValidator>();
 builder.Services.AddSingleton<IValidator<ChangePlanRequest>, ChangePlanValidator>();

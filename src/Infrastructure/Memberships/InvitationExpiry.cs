@@ -1,10 +1,11 @@
 using Microsoft.EntityFrameworkCore;
+using Roster.Infrastructure.Configuration;
 using Roster.Infrastructure.Data;
 
 namespace Roster.Infrastructure.Memberships;
 
 /// <summary>How long an owner_add waits for its invitee (<c>Invitations__ExpireAfterDays</c>, default 14).</summary>
-public sealed class InvitationOptions
+public sealed class InvitationOptions : IValidatedSettings
 {
     public int ExpireAfterDays { get; set; } = 14;
 
@@ -16,6 +17,12 @@ public sealed class InvitationOptions
     public TimeSpan Lifetime => TimeSpan.FromDays(ExpireAfterDays);
 
     public DateTime ExpiryFrom(DateTime now) => now.Add(Lifetime);
+
+    public IEnumerable<string> Problems()
+    {
+        if (ExpireAfterDays is < 1 or > 3650) yield return "Invitations:ExpireAfterDays must be a whole number of days from 1 to 3650.";
+        if (SweepIntervalSeconds < 1) yield return "Invitations:SweepIntervalSeconds must be at least 1.";
+    }
 }
 
 /// <summary>
