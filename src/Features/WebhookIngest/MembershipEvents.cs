@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Roster.Features.Notifications;
 using Roster.Infrastructure.Data;
+using Roster.Infrastructure.Memberships;
 using Roster.Infrastructure.Seats;
 
 namespace Roster.Features.WebhookIngest;
@@ -62,6 +63,8 @@ public static class MembershipEvents
             return EventOutcome.Ignored("The local pending membership is not the one WorkOS deleted.");
 
         var wasHoldingSeat = row.DeletedAt is null && row.Status == MembershipStatus.Active;
+        if (row.DeletedAt is null)
+            Audit.Record(ctx.Db, ctx.Now, AuditActions.Removed, row, actor: null, oldRole: row.Role, oldStatus: row.Status, via: ctx.Via);
         row.DeletedAt ??= ctx.Now;
         Stamp(row, data, evt, eventTime, ctx.Now);
         await ctx.Db.SaveChangesAsync(ct);
@@ -75,6 +78,9 @@ public static class MembershipEvents
     {
         if (row is { Status: MembershipStatus.Active })
         {
+            if (row.Role != data.RoleSlug)
+                Audit.Record(ctx.Db, ctx.Now, AuditActions.RoleChanged, row, actor: null, oldRole: row.Role, newRole: data.RoleSlug,
+                    oldStatus: row.Status, newStatus: row.Status, via: ctx.Via);
             row.Role = data.RoleSlug;
             Stamp(row, data, evt, eventTime, ctx.Now);
             await ConsumeReservationsAsync(ctx, organization.Id, data.UserId!, user?.Email, ct);
@@ -126,6 +132,7 @@ public static class MembershipEvents
             source = MembershipSource.Webhook;
         }
 
+        var (oldRole, oldStatus) = (row?.Role, row?.Status);
         if (row is null)
         {
             row = NewRow(organization, data, user, MembershipStatus.Active, seatType, source, ctx.Now);
@@ -140,6 +147,8 @@ public static class MembershipEvents
         }
         row.Role = data.RoleSlug;
         Stamp(row, data, eventId, eventTime, ctx.Now);
+        Audit.Record(ctx.Db, ctx.Now, oldStatus is null ? AuditActions.Added : AuditActions.Activated, row, actor: null, oldRole: oldRole,
+            newRole: row.Role, oldStatus: oldStatus, newStatus: MembershipStatus.Active, via: ctx.Via);
         await ctx.Db.SaveChangesAsync(ct);
         await ctx.Warnings.EvaluateAsync(organization, seatType, ct);
         await RoleAssignments.MatchAsync(ctx, organization, data.UserId!, row.UserId, data.RoleSlugs, eventTime, eventId, ct);
@@ -163,6 +172,9 @@ public static class MembershipEvents
         }
 
         var wasActive = row.Status == MembershipStatus.Active;
+        if (wasActive)
+            Audit.Record(ctx.Db, ctx.Now, AuditActions.Deactivated, row, actor: null, oldRole: row.Role, newRole: data.RoleSlug,
+                oldStatus: row.Status, newStatus: MembershipStatus.Inactive, via: ctx.Via);
         row.Status = MembershipStatus.Inactive;
         row.Role = data.RoleSlug;
         Stamp(row, data, evt, eventTime, ctx.Now);

@@ -24,6 +24,9 @@ public sealed class WebhookContext(
     public ILogger Logger { get; } = logger;
     public DateTime Now => clock.GetUtcNow().UtcDateTime;
 
+    /// <summary>How the event arrived, for the audit: a webhook, or the Events API sync (<see cref="AuditVia"/>).</summary>
+    public string Via { get; set; } = AuditVia.Webhook;
+
     private static readonly PerModelQuery<Func<RosterDb, string, CancellationToken, Task<Organization?>>> OrganizationByWorkosId = new(() =>
         EF.CompileAsyncQuery((RosterDb db, string workosOrganizationId, CancellationToken ct) =>
             db.Organizations.FirstOrDefault(o => o.WorkosOrganizationId == workosOrganizationId)));

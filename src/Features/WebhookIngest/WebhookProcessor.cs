@@ -88,6 +88,8 @@ public sealed class WebhookProcessor(RosterDb db, WebhookContext context)
         Func<RosterDb, CancellationToken, Task>? alsoInTransaction)
     {
         if (await IsRecorded.For(db)(db, evt.Id, ct)) return WebhookOutcomes.Duplicate;
+        // The Events API sync is the caller that commits more work with the event (its cursor); a webhook never does.
+        context.Via = alsoInTransaction is null ? AuditVia.Webhook : AuditVia.Sync;
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var record = new WebhookEvent

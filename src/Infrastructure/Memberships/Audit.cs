@@ -17,6 +17,10 @@ public static class AuditActions
     public const string Removed = "removed";
     public const string Left = "left";
     public const string Expired = "expired";
+    /// <summary>WorkOS made the membership active (an inactive mirror back, a join request overtaken by an add in WorkOS).</summary>
+    public const string Activated = "activated";
+    /// <summary>WorkOS marked the membership inactive.</summary>
+    public const string Deactivated = "deactivated";
     public const string Renewed = "renewed";
     public const string OrganizationRenamed = "organization_renamed";
     public const string OrganizationDeleted = "organization_deleted";
