@@ -111,6 +111,7 @@ app.UseMiddleware<LocalUserProvisioning>();
 app.UseAuthorization();
 app.UseRateLimiter();
 app.UseKnownRequestCharsets();
+app.UseValidUtf8JsonBodies();
 app.UseIdempotencyKeyBuffering();
 
 app.MapRosterOpenApi();

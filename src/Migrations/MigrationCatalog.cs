@@ -61,5 +61,6 @@ public static class MigrationCatalog
         new("0008", "slack_recipients"),
         new("0009", "sign_in_denials"),
         new("0010", "product_api"),
+        new("0011", "unlinked_memberships"),
     ];
 }

@@ -180,13 +180,12 @@ public static class MembersEndpoints
         }
 
         // Status is deliberately absent: no role or seat change can activate a pending invitation.
-        // A role set here is newer than any WorkOS event still in flight: stamping the row makes those stale.
-        var workosUpdatedAt = role != membership.Role ? now : membership.WorkosUpdatedAt;
+        // workos_updated_at is left alone: it holds WorkOS's clock, never this one. The role change reaches WorkOS through
+        // the outbound write, and WorkOS's echo of it (newer than anything it sent before) confirms it here.
         await db.Memberships.Where(m => m.Id == membership.Id && m.DeletedAt == null)
             .ExecuteUpdateAsync(s => s
                 .SetProperty(m => m.Role, role)
                 .SetProperty(m => m.SeatType, seatType)
-                .SetProperty(m => m.WorkosUpdatedAt, workosUpdatedAt)
                 .SetProperty(m => m.UpdatedAt, now), ct);
         if (role != membership.Role)
         {

@@ -31,12 +31,8 @@ public static class InvitationEvents
         if (expiresAt <= ctx.Now) return EventOutcome.Ignored("The invitation has expired.");
 
         var organization = await ctx.EnsureOrganizationAsync(data.OrganizationId, null, ct);
-        if (organization.DeletedAt is not null) return EventOutcome.Ignored("The organization is deleted.");
-        await ctx.Ledger.LockAsync(organization.Id, ct);
+        if (!await ctx.Ledger.LockIfLiveAsync(organization.Id, ct)) return EventOutcome.Ignored("The organization is deleted.");
         var invitee = User.NormalizeEmail(data.Email!);
-        var holdsSeat = await ctx.Db.Memberships.Where(SeatHolding.At(ctx.Now)).AnyAsync(m => m.OrganizationId == organization.Id
-            && ctx.Db.Users.Any(u => u.Id == m.UserId && u.Email == invitee), ct);
-        if (holdsSeat) return EventOutcome.Ignored("The invitee already holds a seat in this organization.");
         var seatType = ctx.Seats.WebhookSeatType;
         var usage = await ctx.Ledger.UsageAsync(organization.Id, organization.Plan, seatType, ct);
         if (!usage.HasRoom)
@@ -52,9 +48,12 @@ public static class InvitationEvents
             Source = SeatReservationSources.Invitation,
             WorkosInvitationId = data.Id,
             ExpiresAt = expiresAt,
-            CreatedAt = ctx.Now,
+            // WorkOS's time of the invitation: memberships made at or after it take this seat (StagedSeats).
+            CreatedAt = (data.CreatedAt ?? ctx.Now).ToUniversalTime(),
         });
         await ctx.Db.SaveChangesAsync(ct);
+        // The invitee's membership may have arrived first (or they hold a seat here already): then nothing stays staged.
+        await StagedSeats.SettleAsync(ctx, organization.Id, data.AcceptedUserId, invitee, ct);
         await ctx.Warnings.EvaluateAsync(organization, seatType, ct);
         return EventOutcome.Applied("Staged a seat reservation.");
     }
@@ -65,7 +64,11 @@ public static class InvitationEvents
         var data = Validated(evt);
         var reservation = await ctx.Db.SeatReservations.FirstOrDefaultAsync(r => r.WorkosInvitationId == data.Id, ct);
         if (reservation is null || reservation.ExpiresAt <= ctx.Now) return EventOutcome.Ignored("No staged reservation for this invitation.");
+        await ctx.Ledger.LockAsync(reservation.OrganizationId, ct);
         reservation.WorkosUserId ??= data.AcceptedUserId;
+        await ctx.Db.SaveChangesAsync(ct);
+        // The accepting user's membership may have arrived first: it took this seat.
+        await StagedSeats.SettleAsync(ctx, reservation.OrganizationId, data.AcceptedUserId, reservation.Email, ct);
         return EventOutcome.Applied("The reservation now names the accepting user.");
     }
 

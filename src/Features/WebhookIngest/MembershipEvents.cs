@@ -17,18 +17,28 @@ public static class MembershipEvents
         var data = Validated(evt);
         var eventTime = WebhookContext.EventTime(data.UpdatedAt, evt, ctx.Now);
         var organization = await ctx.EnsureOrganizationAsync(data.OrganizationId!, data.OrganizationName, ct);
-        if (organization.DeletedAt is not null) return EventOutcome.Ignored("The organization is deleted.");
-        await ctx.Ledger.LockAsync(organization.Id, ct);
+        // The seat lock, taken only while the organization is live: an organization.deleted committed meanwhile wins.
+        if (!await ctx.Ledger.LockIfLiveAsync(organization.Id, ct)) return EventOutcome.Ignored("The organization is deleted.");
+        // The user's lock: their user.created (which links their memberships) and this event cannot miss each other.
+        await ctx.Db.LockAsync(MirrorLocks.User, data.UserId!, ct);
 
-        var user = await ctx.LiveUserAsync(data.UserId!, ct);
+        var user = await ctx.UserAsync(data.UserId!, ct);
+        if (user is { DeletedAt: not null })
+            return EventOutcome.Stale("The user was deleted; a deleted user's memberships are not brought back.");
         var row = await FindAsync(ctx.Db, organization.Id, data, user, ct);
         if (row is not null)
         {
             if (row.DeletedAt is not null) return EventOutcome.Stale("The membership was deleted; a deleted membership is not brought back.");
             if (Freshness.IsStale(row.WorkosUpdatedAt, row.WorkosLastEventId, eventTime, evt.Id))
                 return EventOutcome.Stale("A newer event for this membership was already applied.");
+            if (row.UserId is null && user is not null)
+            {
+                // Mirrored before the user was known, and somehow not linked since: link it now (idempotent).
+                await MembershipLinking.LinkAsync(ctx.Db, user, ct);
+                await ctx.Db.Entry(row).ReloadAsync(ct);
+            }
         }
-        else if (await SupersededAsync(ctx, organization.Id, data, user, eventTime, ct) is { } outcome)
+        else if (await SupersededAsync(ctx, organization.Id, data, user, eventTime, ct, evt.Id) is { } outcome)
         {
             return outcome;
         }
@@ -44,21 +54,28 @@ public static class MembershipEvents
         var eventTime = WebhookContext.EventTime(data.UpdatedAt, evt, ctx.Now);
         var organization = await ctx.EnsureOrganizationAsync(data.OrganizationId!, data.OrganizationName, ct);
         await ctx.Ledger.LockAsync(organization.Id, ct);
-        var user = await ctx.LiveUserAsync(data.UserId!, ct);
+        await ctx.Db.LockAsync(MirrorLocks.User, data.UserId!, ct);
+        var user = await ctx.UserAsync(data.UserId!, ct);
         var row = await FindAsync(ctx.Db, organization.Id, data, user, ct);
 
         if (row is null)
         {
             // Remember the deletion, so a created event replayed later cannot bring the membership back.
-            row = NewRow(organization, data, user, MembershipStatus.Inactive, ctx.Seats.WebhookSeatType, MembershipSource.Webhook, ctx.Now);
+            row = NewRow(organization, data, user is { DeletedAt: null } ? user : null, MembershipStatus.Inactive, ctx.Seats.WebhookSeatType,
+                MembershipSource.Webhook, ctx.Now);
             row.DeletedAt = ctx.Now;
             Stamp(row, data, evt, eventTime, ctx.Now);
             ctx.Db.Memberships.Add(row);
-            await RoleAssignments.ClearAsync(ctx, organization.Id, data.UserId!, ct);
+            await ctx.Db.SaveChangesAsync(ct);
+            await RoleAssignments.ClearAsync(ctx, organization.Id, data.UserId!, eventTime, evt.Id, ct);
+            // In WorkOS's order this membership existed, and took the seat staged for its person.
+            await StagedSeats.SettleAsync(ctx, organization.Id, data.UserId, user?.Email, ct);
             return EventOutcome.Applied("Recorded the deletion of a membership Roster had not mirrored.");
         }
-        if (Freshness.IsStale(row.WorkosUpdatedAt, row.WorkosLastEventId, eventTime, evt.Id) && row.DeletedAt is not null)
-            return EventOutcome.Stale("The membership was already deleted by a newer event.");
+        if (Freshness.IsStale(row.WorkosUpdatedAt, row.WorkosLastEventId, eventTime, evt.Id))
+            return EventOutcome.Stale(row.DeletedAt is null
+                ? "A newer event for this membership was already applied; this deletion is older than it."
+                : "The membership was already deleted by a newer event.");
         if (row.Status == MembershipStatus.Pending && row.WorkosMembershipId is null)
             return EventOutcome.Ignored("The local pending membership is not the one WorkOS deleted.");
 
@@ -68,8 +85,9 @@ public static class MembershipEvents
         row.DeletedAt ??= ctx.Now;
         Stamp(row, data, evt, eventTime, ctx.Now);
         await ctx.Db.SaveChangesAsync(ct);
+        await RoleAssignments.ClearAsync(ctx, organization.Id, data.UserId!, eventTime, evt.Id, ct);
+        await StagedSeats.SettleAsync(ctx, organization.Id, data.UserId, user?.Email, ct);
         if (wasHoldingSeat) await ctx.Warnings.EvaluateAsync(organization, row.SeatType, ct);
-        await RoleAssignments.ClearAsync(ctx, organization.Id, data.UserId!, ct);
         return EventOutcome.Applied();
     }
 
@@ -83,8 +101,9 @@ public static class MembershipEvents
                     oldStatus: row.Status, newStatus: row.Status, via: ctx.Via);
             row.Role = data.RoleSlug;
             Stamp(row, data, evt, eventTime, ctx.Now);
-            await ConsumeReservationsAsync(ctx, organization.Id, data.UserId!, user?.Email, ct);
+            await ConsumeOutboundMarkersAsync(ctx, organization.Id, data.UserId!, user?.Email, ct);
             await RoleAssignments.MatchAsync(ctx, organization, data.UserId!, row.UserId, data.RoleSlugs, eventTime, evt.Id, ct);
+            await StagedSeats.SettleAsync(ctx, organization.Id, data.UserId, user?.Email, ct);
             return EventOutcome.Applied();
         }
         if (row is { Status: MembershipStatus.Pending, Source: MembershipSource.OwnerAdd })
@@ -116,7 +135,7 @@ public static class MembershipEvents
         Membership? row, string? email, DateTime eventTime, string? eventId, CancellationToken ct)
     {
         // A new seat is taken here: either one staged beforehand, or one that must fit the plan now.
-        var reservation = await MatchReservationAsync(ctx, organization.Id, data.UserId!, email, ct);
+        var reservation = await MatchReservationAsync(ctx, organization.Id, data.UserId!, email, CreatedAt(data, ctx.Now), ct);
         string seatType, source;
         if (reservation is not null)
         {
@@ -150,8 +169,9 @@ public static class MembershipEvents
         Audit.Record(ctx.Db, ctx.Now, oldStatus is null ? AuditActions.Added : AuditActions.Activated, row, actor: null, oldRole: oldRole,
             newRole: row.Role, oldStatus: oldStatus, newStatus: MembershipStatus.Active, via: ctx.Via);
         await ctx.Db.SaveChangesAsync(ct);
-        await ctx.Warnings.EvaluateAsync(organization, seatType, ct);
         await RoleAssignments.MatchAsync(ctx, organization, data.UserId!, row.UserId, data.RoleSlugs, eventTime, eventId, ct);
+        await StagedSeats.SettleAsync(ctx, organization.Id, data.UserId, email, ct);
+        await ctx.Warnings.EvaluateAsync(organization, seatType, ct);
         return new SeatTaken(row, reservation is not null, null);
     }
 
@@ -168,6 +188,8 @@ public static class MembershipEvents
             row = NewRow(organization, data, user, MembershipStatus.Inactive, ctx.Seats.WebhookSeatType, MembershipSource.Webhook, ctx.Now);
             ctx.Db.Memberships.Add(row);
             Stamp(row, data, evt, eventTime, ctx.Now);
+            await ctx.Db.SaveChangesAsync(ct);
+            await StagedSeats.SettleAsync(ctx, organization.Id, data.UserId, user?.Email, ct);
             return EventOutcome.Applied("Recorded an inactive membership.");
         }
 
@@ -179,8 +201,9 @@ public static class MembershipEvents
         row.Role = data.RoleSlug;
         Stamp(row, data, evt, eventTime, ctx.Now);
         await ctx.Db.SaveChangesAsync(ct);
+        await RoleAssignments.ClearAsync(ctx, organization.Id, data.UserId!, eventTime, evt.Id, ct);
+        await StagedSeats.SettleAsync(ctx, organization.Id, data.UserId, user?.Email, ct);
         if (wasActive) await ctx.Warnings.EvaluateAsync(organization, row.SeatType, ct);
-        await RoleAssignments.ClearAsync(ctx, organization.Id, data.UserId!, ct);
         return EventOutcome.Applied(wasActive ? "The membership is no longer active." : null);
     }
 
@@ -199,12 +222,13 @@ public static class MembershipEvents
     /// The person was removed in WorkOS and added again (a new om_ id) but the old membership's deletion has not arrived:
     /// the newer membership replaces the old row (tombstoned now) rather than colliding with it. An older one is stale.
     /// </summary>
+    /// <param name="eventId">The event applied (ties on time go to the larger id); null for a state from elsewhere (a sign-in's context), which a tie does not let through.</param>
     internal static async Task<EventOutcome?> SupersededAsync(WebhookContext ctx, Guid organizationId, WorkOsMembership data, User? user,
-        DateTime eventTime, CancellationToken ct)
+        DateTime eventTime, CancellationToken ct, string? eventId = null)
     {
         var previous = await EarlierWorkosRowOfPerson.For(ctx.Db)(ctx.Db, organizationId, data.Id!, user?.Id, data.UserId!, ct);
         if (previous is null) return null;
-        if (previous.WorkosUpdatedAt is { } seen && eventTime <= seen)
+        if (Freshness.IsStale(previous.WorkosUpdatedAt, previous.WorkosLastEventId, eventTime, eventId ?? ""))
             return EventOutcome.Stale("A newer WorkOS membership of this person was already applied.");
         previous.DeletedAt = ctx.Now;
         previous.UpdatedAt = ctx.Now;
@@ -238,9 +262,19 @@ public static class MembershipEvents
             db.Memberships.FirstOrDefault(m => m.OrganizationId == organizationId && m.DeletedAt == null && m.WorkosMembershipId == null
                 && ((userId != null && m.UserId == userId) || m.WorkosUserId == workosUserId))));
 
+    /// <summary>The echo of Roster's own outbound create: its marker reservation is used up.</summary>
+    private static async Task ConsumeOutboundMarkersAsync(WebhookContext ctx, Guid organizationId, string workosUserId, string? email, CancellationToken ct)
+    {
+        var now = ctx.Now;
+        await ctx.Db.SeatReservations
+            .Where(r => r.OrganizationId == organizationId && r.ExpiresAt > now && r.Source == SeatReservationSources.Outbound
+                        && (r.WorkosUserId == workosUserId || (email != null && r.Email == email)))
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.ExpiresAt, now), ct);
+    }
+
     /// <summary>
-    /// The person already holds a seat through a local row (Roster's own outbound create, or a pending owner_add), so any
-    /// reservation staged for them — the outbound echo marker, an invitation — is used up rather than counted twice.
+    /// The person already holds a seat through a pending owner_add, so any reservation staged for them — the outbound
+    /// echo marker, an invitation — is used up rather than counted twice.
     /// </summary>
     private static async Task ConsumeReservationsAsync(WebhookContext ctx, Guid organizationId, string workosUserId, string? email, CancellationToken ct)
     {
@@ -251,15 +285,18 @@ public static class MembershipEvents
             .ExecuteUpdateAsync(s => s.SetProperty(r => r.ExpiresAt, now), ct);
     }
 
-    private static async Task<SeatReservation?> MatchReservationAsync(WebhookContext ctx, Guid organizationId, string workosUserId, string? email, CancellationToken ct)
+    /// <summary>A seat staged for this person by an invitation made no later than the membership (see <see cref="StagedSeats"/>).</summary>
+    private static async Task<SeatReservation?> MatchReservationAsync(WebhookContext ctx, Guid organizationId, string workosUserId, string? email,
+        DateTime membershipCreatedAt, CancellationToken ct)
     {
-        return await StagedReservation.For(ctx.Db)(ctx.Db, organizationId, ctx.Now, workosUserId, email, ct);
+        return await StagedReservation.For(ctx.Db)(ctx.Db, organizationId, ctx.Now, workosUserId, email, membershipCreatedAt, ct);
     }
 
-    private static readonly PerModelQuery<Func<RosterDb, Guid, DateTime, string, string?, CancellationToken, Task<SeatReservation?>>> StagedReservation = new(() =>
-        EF.CompileAsyncQuery((RosterDb db, Guid organizationId, DateTime now, string workosUserId, string? email, CancellationToken ct) =>
+    private static readonly PerModelQuery<Func<RosterDb, Guid, DateTime, string, string?, DateTime, CancellationToken, Task<SeatReservation?>>> StagedReservation = new(() =>
+        EF.CompileAsyncQuery((RosterDb db, Guid organizationId, DateTime now, string workosUserId, string? email, DateTime membershipCreatedAt, CancellationToken ct) =>
             db.SeatReservations
                 .Where(r => r.OrganizationId == organizationId && r.ExpiresAt > now && r.Source != SeatReservationSources.Outbound
+                            && r.CreatedAt <= membershipCreatedAt
                             && (r.WorkosUserId == workosUserId || (email != null && r.Email == email)))
                 .OrderBy(r => r.CreatedAt)
                 .FirstOrDefault()));
@@ -275,9 +312,12 @@ public static class MembershipEvents
         Status = status,
         Source = source,
         SeatType = seatType,
-        CreatedAt = now,
+        CreatedAt = CreatedAt(data, now),
         UpdatedAt = now,
     };
+
+    /// <summary>A mirrored membership is as old as WorkOS says: staged seats are matched to it by that time (<see cref="StagedSeats"/>).</summary>
+    private static DateTime CreatedAt(WorkOsMembership data, DateTime now) => (data.CreatedAt ?? now).ToUniversalTime();
 
     private static void Stamp(Membership row, WorkOsMembership data, WorkOsEvent evt, DateTime eventTime, DateTime now) =>
         Stamp(row, data, evt.Id, eventTime, now);

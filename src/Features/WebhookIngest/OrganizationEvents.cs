@@ -10,6 +10,8 @@ public static class OrganizationEvents
     {
         var data = Validated(evt);
         var eventTime = WebhookContext.EventTime(data.UpdatedAt, evt, ctx.Now);
+        // The freshness check and the write under one lock: a concurrent older update cannot overwrite a newer one.
+        await ctx.Db.LockAsync(MirrorLocks.Organization, data.Id!, ct);
         var organization = await ctx.Db.Organizations.FirstOrDefaultAsync(o => o.WorkosOrganizationId == data.Id, ct);
         if (organization is null)
         {
@@ -36,6 +38,7 @@ public static class OrganizationEvents
     {
         var data = Validated(evt);
         var eventTime = WebhookContext.EventTime(data.UpdatedAt, evt, ctx.Now);
+        await ctx.Db.LockAsync(MirrorLocks.Organization, data.Id!, ct);
         var organization = await ctx.Db.Organizations.FirstOrDefaultAsync(o => o.WorkosOrganizationId == data.Id, ct);
         if (organization is null)
         {
@@ -50,6 +53,18 @@ public static class OrganizationEvents
         organization.WorkosUpdatedAt = eventTime;
         organization.WorkosLastEventId = evt.Id;
         organization.UpdatedAt = ctx.Now;
+        await ctx.Db.SaveChangesAsync(ct);
+
+        // Its memberships, role assignments and staged seats go with it, whatever order their own events arrive in: a
+        // membership event arriving after this one is ignored, so one that arrived before must not outlive it either.
+        // (The organization row was just written, which holds its seat lock: no membership event is half-way through it.)
+        var now = ctx.Now;
+        await ctx.Db.Memberships.Where(m => m.OrganizationId == organization.Id && m.DeletedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.DeletedAt, now).SetProperty(m => m.UpdatedAt, now), ct);
+        await ctx.Db.RoleAssignments.Where(a => a.OrganizationId == organization.Id && a.DeletedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(a => a.DeletedAt, now).SetProperty(a => a.UpdatedAt, now), ct);
+        await ctx.Db.SeatReservations.Where(r => r.OrganizationId == organization.Id && r.ExpiresAt > now)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.ExpiresAt, now), ct);
         return EventOutcome.Applied();
     }
 

@@ -22,6 +22,7 @@ public static class RoleEvents
     public static async Task<EventOutcome> UpsertGlobalAsync(WebhookContext ctx, WorkOsEvent evt, CancellationToken ct)
     {
         var data = Validated(evt, organizationScoped: false);
+        await ctx.Db.LockAsync(MirrorLocks.Role, data.Slug!, ct);
         var role = await ctx.Db.GlobalRoles.FirstOrDefaultAsync(r => r.WorkosSlug == data.Slug, ct)
                    ?? Added(ctx, new GlobalRole { WorkosSlug = data.Slug!, Name = data.Slug! });
         return Apply(ctx, evt, data, role, deleted: false);
@@ -30,6 +31,7 @@ public static class RoleEvents
     public static async Task<EventOutcome> DeleteGlobalAsync(WebhookContext ctx, WorkOsEvent evt, CancellationToken ct)
     {
         var data = Validated(evt, organizationScoped: false);
+        await ctx.Db.LockAsync(MirrorLocks.Role, data.Slug!, ct);
         var role = await ctx.Db.GlobalRoles.FirstOrDefaultAsync(r => r.WorkosSlug == data.Slug, ct)
                    ?? Added(ctx, new GlobalRole { WorkosSlug = data.Slug!, Name = data.Slug! });
         return await DeleteAsync(ctx, evt, data, role, ct);
@@ -50,6 +52,7 @@ public static class RoleEvents
     private static async Task<OrganizationRole> OrganizationRoleAsync(WebhookContext ctx, WorkOsRole data, CancellationToken ct)
     {
         var organization = await ctx.EnsureOrganizationAsync(data.OrganizationId!, null, ct);
+        await ctx.Db.LockAsync(MirrorLocks.Role, $"{data.OrganizationId}:{data.Slug}", ct);
         return await ctx.Db.OrganizationRoles.FirstOrDefaultAsync(r => r.OrganizationId == organization.Id && r.WorkosSlug == data.Slug, ct)
                ?? Added(ctx, new OrganizationRole { OrganizationId = organization.Id, WorkosSlug = data.Slug!, Name = data.Slug! });
     }

@@ -15,6 +15,8 @@ public static class UserEvents
         var eventTime = WebhookContext.EventTime(data.UpdatedAt, evt, ctx.Now);
         var email = User.NormalizeEmail(data.Email);
 
+        // The freshness check and the write below, and the linking of memberships that arrive at the same moment, under one lock.
+        await ctx.Db.LockAsync(MirrorLocks.User, data.Id, ct);
         var user = await ctx.Db.Users.FirstOrDefaultAsync(u => u.WorkosUserId == data.Id, ct);
         if (user is not null)
         {
@@ -46,6 +48,7 @@ public static class UserEvents
         user.UpdatedAt = ctx.Now;
         await ctx.Db.SaveChangesAsync(ct);
         await MembershipLinking.LinkAsync(ctx.Db, user, ct);
+        await StagedSeats.SettleAsync(ctx, null, data.Id, email, ct);
         return EventOutcome.Applied();
     }
 
@@ -55,6 +58,7 @@ public static class UserEvents
         if (string.IsNullOrWhiteSpace(data.Id)) throw new MalformedEventException($"{evt.Event}: data needs id.");
         var eventTime = WebhookContext.EventTime(data.UpdatedAt, evt, ctx.Now);
 
+        await ctx.Db.LockAsync(MirrorLocks.User, data.Id, ct);
         var user = await ctx.Db.Users.FirstOrDefaultAsync(u => u.WorkosUserId == data.Id, ct);
         if (user is null)
         {
@@ -66,6 +70,8 @@ public static class UserEvents
                 EmailVerified = data.EmailVerified, WorkosUpdatedAt = eventTime, WorkosLastEventId = evt.Id,
                 DeletedAt = ctx.Now, CreatedAt = ctx.Now, UpdatedAt = ctx.Now,
             });
+            // Memberships mirrored before the user was known go with them.
+            await ForgetAsync(ctx, null, data.Id, ct);
             return EventOutcome.Applied("Recorded the deletion of a user Roster had not seen.");
         }
         if (user.DeletedAt is not null) return EventOutcome.Stale("The user is already deleted.");
@@ -74,10 +80,23 @@ public static class UserEvents
         user.WorkosUpdatedAt = eventTime;
         user.WorkosLastEventId = evt.Id;
         user.UpdatedAt = ctx.Now;
-        // WorkOS removes a deleted user's memberships; so does Roster (their membership.deleted events may never come).
-        var now = ctx.Now;
-        await ctx.Db.Memberships.Where(m => m.UserId == user.Id && m.DeletedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(m => m.DeletedAt, now).SetProperty(m => m.UpdatedAt, now), ct);
+        await ForgetAsync(ctx, user.Id, data.Id, ct);
         return EventOutcome.Applied();
+    }
+
+    /// <summary>
+    /// WorkOS removes a deleted user's memberships; so does Roster (their membership.deleted events may never come): the
+    /// user's rows — linked, or mirrored before the user was known — are tombstoned, their role assignments cleared and the
+    /// invitation seats staged for them (by their WorkOS id) released.
+    /// </summary>
+    private static async Task ForgetAsync(WebhookContext ctx, Guid? userId, string workosUserId, CancellationToken ct)
+    {
+        var now = ctx.Now;
+        await ctx.Db.Memberships.Where(m => m.DeletedAt == null && ((userId != null && m.UserId == userId) || m.WorkosUserId == workosUserId))
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.DeletedAt, now).SetProperty(m => m.UpdatedAt, now), ct);
+        await ctx.Db.RoleAssignments.Where(a => a.DeletedAt == null && a.WorkosUserId == workosUserId)
+            .ExecuteUpdateAsync(s => s.SetProperty(a => a.DeletedAt, now).SetProperty(a => a.UpdatedAt, now), ct);
+        await ctx.Db.SeatReservations.Where(r => r.ExpiresAt > now && r.WorkosUserId == workosUserId)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.ExpiresAt, now), ct);
     }
 }

@@ -38,6 +38,13 @@ public sealed class WebhookContext(
     /// <summary>The live local user with this WorkOS id, untracked; null when WorkOS told us of someone not signed in yet.</summary>
     public Task<User?> LiveUserAsync(string workosUserId, CancellationToken ct) => LiveUserByWorkosId.For(Db)(Db, workosUserId, ct);
 
+    private static readonly PerModelQuery<Func<RosterDb, string, CancellationToken, Task<User?>>> UserByWorkosId = new(() =>
+        EF.CompileAsyncQuery((RosterDb db, string workosUserId, CancellationToken ct) =>
+            db.Users.AsNoTracking().FirstOrDefault(u => u.WorkosUserId == workosUserId)));
+
+    /// <summary>The local user with this WorkOS id, untracked, tombstone included (a deleted user stops older events about them).</summary>
+    public Task<User?> UserAsync(string workosUserId, CancellationToken ct) => UserByWorkosId.For(Db)(Db, workosUserId, ct);
+
     /// <summary>
     /// The local organization for a WorkOS org id, created as a placeholder (name only, no WorkOS timestamps) when a
     /// membership or invitation arrives before its organization.created, so the later event still applies in full.

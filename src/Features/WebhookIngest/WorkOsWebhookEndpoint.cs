@@ -80,6 +80,9 @@ public static class WorkOsWebhookEndpoint
             return Problems.Of(StatusCodes.Status401Unauthorized, ErrorCodes.InvalidSignature, "Invalid signature.");
         }
 
+        // Malformed is 400 even where the bad bytes sit in a field no handler reads (the JSON reader decodes only what it reads).
+        if (!System.Text.Unicode.Utf8.IsValid(body))
+            return Problems.Validation("body", "The body is not valid UTF-8.");
         var evt = WorkOsEvent.Parse(body);
         if (evt is null)
             return Problems.Validation("body", "Expected a WorkOS event: a JSON object with id, event and data.");

@@ -76,9 +76,12 @@ public sealed class LocalUserProvisioning(RequestDelegate next)
         for (var attempt = 0; ; attempt++)
         {
             var now = clock.GetUtcNow().UtcDateTime;
-            var user = await db.Users.FirstOrDefaultAsync(u => u.WorkosUserId == sub, ct);
+            // One round trip: the user, and whether WorkOS memberships of theirs still wait to be linked (the partial index
+            // ix_memberships_unlinked keeps that cheap: it holds only such rows).
+            var found = await UserBySub.For(db)(db, sub, ct);
+            var user = found?.User;
             if (user is { DeletedAt: not null }) return (null, Refusal.Deleted);
-            var linked = false;
+            var linked = found?.Unlinked == true;
             if (user is null)
             {
                 user = await db.Users.FirstOrDefaultAsync(u => u.Email == email && u.DeletedAt == null, ct);
@@ -107,8 +110,11 @@ public sealed class LocalUserProvisioning(RequestDelegate next)
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             try
             {
+                // Under the user's lock: a membership event for this person in flight right now links itself or is linked here.
+                await db.LockAsync(MirrorLocks.User, sub, ct);
                 await db.SaveChangesAsync(ct);
-                // Memberships WorkOS told us about before this person first signed in become theirs, in the same commit.
+                // Memberships WorkOS told us about before this person first signed in become theirs, in the same commit
+                // (and any left unlinked before, whenever this person signs in: linking is idempotent).
                 if (linked) await MembershipLinking.LinkAsync(db, user, ct);
                 await tx.CommitAsync(ct);
                 return (user, Refusal.None);
@@ -121,6 +127,14 @@ public sealed class LocalUserProvisioning(RequestDelegate next)
             }
         }
     }
+
+    private sealed record Found(User User, bool Unlinked);
+
+    private static readonly PerModelQuery<Func<RosterDb, string, CancellationToken, Task<Found?>>> UserBySub = new(() =>
+        EF.CompileAsyncQuery((RosterDb db, string sub, CancellationToken ct) =>
+            db.Users.Where(u => u.WorkosUserId == sub)
+                .Select(u => new Found(u, db.Memberships.Any(m => m.WorkosUserId == sub && m.UserId == null)))
+                .FirstOrDefault()));
 
     private static Task Reject(HttpContext http, int status, string code, string detail)
     {

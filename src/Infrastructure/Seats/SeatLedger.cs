@@ -38,6 +38,19 @@ public sealed class SeatLedger(RosterDb db, PlanCatalog plans, TimeProvider cloc
 
     public sealed record LockedPlan(string? Plan);
 
+    /// <summary>
+    /// <see cref="LockAsync"/>, unless the organization is deleted (false, and no lock): the check and the lock are one
+    /// statement, so an organization.deleted committed while this waited is seen.
+    /// </summary>
+    public async Task<bool> LockIfLiveAsync(Guid organizationId, CancellationToken ct)
+    {
+        if (db.Database.CurrentTransaction is null)
+            throw new InvalidOperationException("The seat lock only means something inside a transaction.");
+        return await db.Organizations
+            .Where(o => o.Id == organizationId && o.DeletedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(o => o.SeatLockVersion, o => o.SeatLockVersion + 1), ct) == 1;
+    }
+
     public async Task<SeatUsage> UsageAsync(Guid organizationId, string? plan, string seatType, CancellationToken ct)
     {
         var all = await UsageAsync(organizationId, plan, ct, seatType);

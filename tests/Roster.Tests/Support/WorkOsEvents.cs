@@ -29,7 +29,7 @@ public static class WorkOs
         });
 
     public static object Membership(string omId, string userId, string orgId, string status = "active", string role = "member",
-        DateTime? updatedAt = null, string orgName = "Acme") => new
+        DateTime? updatedAt = null, string orgName = "Acme", DateTime? createdAt = null) => new
     {
         @object = "organization_membership",
         id = omId,
@@ -41,7 +41,8 @@ public static class WorkOs
         roles = new[] { new { slug = role } },
         directory_managed = false,
         custom_attributes = new { },
-        created_at = Iso(DateTime.UtcNow.AddMinutes(-5)),
+        // As in WorkOS: a membership is made when it is first updated (an accepted invitation's membership after the invitation).
+        created_at = Iso(createdAt ?? updatedAt ?? DateTime.UtcNow),
         updated_at = Iso(updatedAt ?? DateTime.UtcNow),
     };
 
@@ -74,7 +75,7 @@ public static class WorkOs
     };
 
     public static object Invitation(string invitationId, string email, string orgId, string state = "pending", DateTime? expiresAt = null,
-        string? acceptedUserId = null) => new
+        string? acceptedUserId = null, DateTime? createdAt = null) => new
     {
         @object = "invitation",
         id = invitationId,
@@ -87,8 +88,8 @@ public static class WorkOs
         inviter_user_id = "user_inviter",
         accepted_user_id = acceptedUserId,
         role_slug = "member",
-        created_at = Iso(DateTime.UtcNow),
-        updated_at = Iso(DateTime.UtcNow),
+        created_at = Iso(createdAt ?? DateTime.UtcNow),
+        updated_at = Iso(createdAt ?? DateTime.UtcNow),
     };
 
     public static object Role(string slug, string name, string[]? permissions = null, string? orgId = null, DateTime? updatedAt = null) => orgId is null

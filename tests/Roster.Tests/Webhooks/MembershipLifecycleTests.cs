@@ -69,7 +69,7 @@ public abstract class MembershipLifecycleTests(RosterApp app)
     }
 
     [Fact]
-    public async Task ARoleChangedInRosterIsNotRevertedByAnOlderWorkOsEventStillInFlight()
+    public async Task ARoleChangedInRosterLeavesWorkOsTimeAloneAndWorkOsEchoOfTheChangeSettlesIt()
     {
         var (org, workosOrgId) = await LocalOrgKnownToWorkOs();
         var person = RosterApp.NewUser("promoted");
@@ -80,8 +80,14 @@ public abstract class MembershipLifecycleTests(RosterApp app)
         var membershipId = (await app.MembershipsOfAsync(org.Id)).Single(m => m.WorkosMembershipId == omId).Id;
 
         await (await _s.As(org.Owner).PatchJson($"/api/organizations/{org.Id}/members/{membershipId}", new { role = "admin" })).ShouldBe(HttpStatusCode.OK);
-        Assert.Equal("stale", await _workos.DeliverOk(WorkOs.Envelope("organization_membership.updated", WorkOs.Membership(omId, person.Sub, workosOrgId, role: "member", updatedAt: sent.AddSeconds(1)))));
+        // workos_updated_at holds WorkOS's clock only: Roster's own clock is never compared with WorkOS's.
+        var changed = (await app.MembershipsOfAsync(org.Id)).Single(m => m.Id == membershipId);
+        Assert.Equal(("admin", WorkOs.Iso(sent)), (changed.Role, WorkOs.Iso(changed.WorkosUpdatedAt!.Value)));
 
+        // An event WorkOS made before it heard of the change is newer than anything Roster has seen from WorkOS: it applies...
+        Assert.Equal("applied", await _workos.DeliverOk(WorkOs.Envelope("organization_membership.updated", WorkOs.Membership(omId, person.Sub, workosOrgId, role: "member", updatedAt: sent.AddSeconds(1)))));
+        // ...and WorkOS's echo of Roster's outbound role update, made after it, settles the role where Roster put it.
+        Assert.Equal("applied", await _workos.DeliverOk(WorkOs.Envelope("organization_membership.updated", WorkOs.Membership(omId, person.Sub, workosOrgId, role: "admin", updatedAt: sent.AddSeconds(2)))));
         Assert.Equal("admin", (await app.MembershipsOfAsync(org.Id)).Single(m => m.Id == membershipId).Role);
     }
 
