@@ -1,3 +1,6 @@
+using System.Linq.Expressions;
+using Roster.Infrastructure.Data;
+
 namespace Roster.Features.WebhookIngest;
 
 /// <summary>
@@ -12,4 +15,12 @@ public static class Freshness
         if (eventUpdatedAt < rowUpdatedAt.Value) return true;
         return eventUpdatedAt == rowUpdatedAt.Value && string.CompareOrdinal(eventId, rowLastEventId) <= 0;
     }
+
+    /// <summary>
+    /// The same rule as a query filter, for rows an event changes in bulk: role assignments the event is not older than
+    /// (a deletion clears what earlier events assigned, never what a newer one did).
+    /// </summary>
+    public static Expression<Func<OrganizationRoleAssignment, bool>> AssignedNoLaterThan(DateTime eventUpdatedAt, string eventId) =>
+        a => a.WorkosUpdatedAt == null || a.WorkosUpdatedAt < eventUpdatedAt
+             || (a.WorkosUpdatedAt == eventUpdatedAt && string.Compare(a.WorkosLastEventId, eventId) <= 0);
 }

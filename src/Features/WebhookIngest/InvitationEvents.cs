@@ -19,6 +19,13 @@ public static class InvitationEvents
         if (string.IsNullOrWhiteSpace(data.OrganizationId))
             return EventOutcome.Ignored("The invitation is not to an organization.");
         var expiresAt = (data.ExpiresAt ?? ctx.Now.Add(DefaultLifetime)).ToUniversalTime();
+        var invitee = User.NormalizeEmail(data.Email!);
+
+        // Locks in the order every event takes them (organization, then person): the seat lock, then the invitee's email,
+        // which user.created takes too — the invitation and the user it matches cannot each miss the other.
+        var organization = await ctx.EnsureOrganizationAsync(data.OrganizationId, null, ct);
+        if (!await ctx.Ledger.LockIfLiveAsync(organization.Id, ct)) return EventOutcome.Ignored("The organization is deleted.");
+        await ctx.Db.LockAsync(MirrorLocks.Email, invitee, ct);
 
         var existing = await ctx.Db.SeatReservations.FirstOrDefaultAsync(r => r.WorkosInvitationId == data.Id, ct);
         if (existing is not null)
@@ -30,9 +37,6 @@ public static class InvitationEvents
         if (data.State is not (null or "pending")) return EventOutcome.Ignored($"The invitation is {data.State}.");
         if (expiresAt <= ctx.Now) return EventOutcome.Ignored("The invitation has expired.");
 
-        var organization = await ctx.EnsureOrganizationAsync(data.OrganizationId, null, ct);
-        if (!await ctx.Ledger.LockIfLiveAsync(organization.Id, ct)) return EventOutcome.Ignored("The organization is deleted.");
-        var invitee = User.NormalizeEmail(data.Email!);
         var seatType = ctx.Seats.WebhookSeatType;
         var usage = await ctx.Ledger.UsageAsync(organization.Id, organization.Plan, seatType, ct);
         if (!usage.HasRoom)

@@ -50,6 +50,7 @@ public static class OrganizationEvents
             return EventOutcome.Stale("The organization is already deleted.");
         }
         organization.DeletedAt = ctx.Now;
+        organization.Name = data.Name!; // the deletion carries the organization's last state
         organization.WorkosUpdatedAt = eventTime;
         organization.WorkosLastEventId = evt.Id;
         organization.UpdatedAt = ctx.Now;

@@ -64,19 +64,30 @@ public static class RoleAssignments
         await ctx.Db.SaveChangesAsync(ct);
     }
 
-    public static async Task ClearAsync(WebhookContext ctx, Guid organizationId, string workosUserId, CancellationToken ct)
+    /// <summary>
+    /// Clears the person's assignments in the organization that no newer event made: a removed membership's deletion
+    /// arriving after the person's next membership (added again in WorkOS, a new om_ id) leaves that one's roles alone.
+    /// </summary>
+    public static async Task ClearAsync(WebhookContext ctx, Guid organizationId, string workosUserId, DateTime eventTime, string eventId,
+        CancellationToken ct)
     {
         var now = ctx.Now;
         await ctx.Db.RoleAssignments
             .Where(a => a.OrganizationId == organizationId && a.WorkosUserId == workosUserId && a.DeletedAt == null)
+            .Where(Freshness.AssignedNoLaterThan(eventTime, eventId))
             .ExecuteUpdateAsync(s => s.SetProperty(a => a.DeletedAt, now).SetProperty(a => a.UpdatedAt, now), ct);
     }
 
-    public static async Task RemoveRoleAsync(WebhookContext ctx, string roleUrn, CancellationToken ct)
+    /// <summary>
+    /// A deleted role leaves the assignments made before its deletion; one made by a newer membership event (the role was
+    /// re-created in WorkOS and assigned again, and that arrived first) stays.
+    /// </summary>
+    public static async Task RemoveRoleAsync(WebhookContext ctx, string roleUrn, DateTime deletedAt, string eventId, CancellationToken ct)
     {
         var now = ctx.Now;
         await ctx.Db.RoleAssignments
             .Where(a => a.RoleUrn == roleUrn && a.DeletedAt == null)
+            .Where(Freshness.AssignedNoLaterThan(deletedAt, eventId))
             .ExecuteUpdateAsync(s => s.SetProperty(a => a.DeletedAt, now).SetProperty(a => a.UpdatedAt, now), ct);
     }
 

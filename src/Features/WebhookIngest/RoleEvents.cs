@@ -62,7 +62,7 @@ public static class RoleEvents
         var outcome = Apply(ctx, evt, data, role, deleted: true);
         if (outcome.Outcome != Infrastructure.Data.WebhookOutcomes.Applied) return outcome;
         await ctx.Db.SaveChangesAsync(ct);
-        await RoleAssignments.RemoveRoleAsync(ctx, role.Urn, ct);
+        await RoleAssignments.RemoveRoleAsync(ctx, role.Urn, role.WorkosUpdatedAt!.Value, evt.Id, ct);
         return outcome;
     }
 

@@ -17,6 +17,8 @@ public static class UserEvents
 
         // The freshness check and the write below, and the linking of memberships that arrive at the same moment, under one lock.
         await ctx.Db.LockAsync(MirrorLocks.User, data.Id, ct);
+        // And the email's: an invitation staged for it at this moment is matched by one of the two (see InvitationEvents).
+        await ctx.Db.LockAsync(MirrorLocks.Email, email, ct);
         var user = await ctx.Db.Users.FirstOrDefaultAsync(u => u.WorkosUserId == data.Id, ct);
         if (user is not null)
         {
@@ -77,6 +79,7 @@ public static class UserEvents
         if (user.DeletedAt is not null) return EventOutcome.Stale("The user is already deleted.");
 
         user.DeletedAt = ctx.Now;
+        user.Name = data.FullName ?? user.Name; // the deletion carries the user's last state
         user.WorkosUpdatedAt = eventTime;
         user.WorkosLastEventId = evt.Id;
         user.UpdatedAt = ctx.Now;

@@ -15,6 +15,7 @@ public static class MirrorLocks
     public const string User = "user";
     public const string Organization = "organization";
     public const string Role = "role";
+    public const string Email = "email";
 
     /// <summary>Takes the lock of <paramref name="kind"/> <paramref name="workosId"/>; call it before reading the object's row.</summary>
     public static async Task LockAsync(this RosterDb db, string kind, string workosId, CancellationToken ct)
