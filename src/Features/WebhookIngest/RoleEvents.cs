@@ -72,17 +72,12 @@ public static class RoleEvents
         var eventTime = WebhookContext.EventTime(data.UpdatedAt, evt, ctx.Now);
         if (Freshness.IsStale(role.WorkosUpdatedAt, role.WorkosLastEventId, eventTime, evt.Id))
             return EventOutcome.Stale("A newer event for this role was already applied.");
-        if (deleted)
-        {
-            role.DeletedAt ??= ctx.Now;
-        }
-        else
-        {
-            role.Name = data.Name ?? role.Name;
-            role.Description = data.Description ?? role.Description;
-            role.Permissions = JsonSerializer.Serialize(data.Permissions ?? []);
-            role.DeletedAt = null;
-        }
+        // A deletion carries the role's last state too: whichever of its events arrives first, the row ends the same.
+        role.Name = data.Name ?? role.Name;
+        role.Description = data.Description ?? role.Description;
+        if (!deleted || data.Permissions is not null) role.Permissions = JsonSerializer.Serialize(data.Permissions ?? []);
+        if (deleted) role.DeletedAt ??= ctx.Now;
+        else role.DeletedAt = null;
         role.WorkosUpdatedAt = eventTime;
         role.WorkosLastEventId = evt.Id;
         role.UpdatedAt = ctx.Now;

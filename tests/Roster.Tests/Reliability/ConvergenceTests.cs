@@ -483,7 +483,7 @@ public abstract class ConvergenceTests(ConvergenceHosts hosts, ITestOutputHelper
                     from concurrency in Gen.Choose(1, 8)
                     select new ConvergenceCase(choices, seed, concurrency);
         await PropertyRun.CheckAsync(nameof(EveryOrderAndConcurrencyOfAWorkOsHistoryEndsInWorkOsFinalState), PropertyRun.Seed(20261130),
-            maxTest: 20, Prop.ForAll(Arb.From(cases, Shrink), RunAsync), output);
+            maxTest: 15, Prop.ForAll(Arb.From(cases, Shrink), RunAsync), output);
 
         output.WriteLine($"{_cases} histories; first answers of the subject: " +
                          string.Join(", ", _outcomes.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => $"{o.Key} {o.Value}")));
