@@ -40,6 +40,8 @@ public static class DbErrors
             {
                 case PostgresException pg when pg.SqlState.StartsWith("08", StringComparison.Ordinal)
                                                || pg.SqlState.StartsWith("57P", StringComparison.Ordinal)
+                                               // 40001 serialization failure, 40P01 deadlock: the transaction was rolled back; trying again works
+                                               || pg.SqlState.StartsWith("40", StringComparison.Ordinal)
                                                || pg.SqlState == PostgresErrorCodes.TooManyConnections
                                                || pg.SqlState == PostgresErrorCodes.InvalidCatalogName:
                     return true;

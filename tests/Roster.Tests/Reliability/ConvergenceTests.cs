@@ -5,7 +5,6 @@ using System.Text.Json;
 using FsCheck;
 using FsCheck.Fluent;
 using Microsoft.EntityFrameworkCore;
-using Npgsql;
 using Roster.Infrastructure.Data;
 using Roster.Tests.Support;
 using Xunit.Abstractions;
@@ -645,35 +644,3 @@ public sealed class ConvergenceTestsOnPostgres(PostgresConvergenceHosts hosts, I
 
 public sealed class ConvergenceTestsOnSqlite(SqliteConvergenceHosts hosts, ITestOutputHelper output)
     : ConvergenceTests(hosts, output), IClassFixture<SqliteConvergenceHosts>;
-
-/// <summary>
-/// The README's rule for several instances on one PostgreSQL server: each instance's <c>Maximum Pool Size</c> is the
-/// server's <c>max_connections</c>, less its reserved connections and a margin for everything else that connects
-/// (migrations, the CLI, psql, monitoring), divided by the number of instances.
-/// </summary>
-public static class PoolSizing
-{
-    /// <summary>Connections left for whatever else connects (the CLI, psql, monitoring, a migration).</summary>
-    public const int Margin = 10;
-
-    public static int PerInstance(int maxConnections, int reserved, int instances) => (maxConnections - reserved - Margin) / instances;
-
-    /// <summary>The same database, with the pool size the rule gives each of <paramref name="instances"/> instances on this server.</summary>
-    public static StorageOptions ForInstances(StorageOptions storage, int instances)
-    {
-        using var connection = new NpgsqlConnection(storage.ConnectionString);
-        connection.Open();
-        int Setting(string name)
-        {
-            // reserved_connections is PostgreSQL 16's; before it, only superuser_reserved_connections exists.
-            using var command = new NpgsqlCommand($"SELECT COALESCE((SELECT setting FROM pg_settings WHERE name = '{name}'), '0')", connection);
-            return int.Parse((string)command.ExecuteScalar()!, System.Globalization.CultureInfo.InvariantCulture);
-        }
-        var reserved = Setting("superuser_reserved_connections") + Setting("reserved_connections");
-        var builder = new NpgsqlConnectionStringBuilder(storage.ConnectionString)
-        {
-            MaxPoolSize = PerInstance(Setting("max_connections"), reserved, instances),
-        };
-        return new StorageOptions { Provider = storage.Provider, ConnectionString = builder.ToString() };
-    }
-}

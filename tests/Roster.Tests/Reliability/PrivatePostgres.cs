@@ -59,9 +59,12 @@ public sealed class PrivatePostgres : IDisposable
     /// processes, not the OS, so written WAL survives it. synchronous_commit stays on: a commit the server confirmed
     /// is in the WAL, which is what lets the tests demand that every answered 200 survives the crash.
     /// </summary>
-    public void Start() =>
+    public void Start() => Start(maxConnections: 300);
+
+    /// <summary>Starts the server with this many connection slots (PostgreSQL's own default is 100).</summary>
+    public void Start(int maxConnections) =>
         Pg("pg_ctl", ["-D", DataFolder, "-l", LogFile, "-w", "-t", "60", "start", "-o",
-            $"-p {Port} -k {_folder} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=300"],
+            $"-p {Port} -k {_folder} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections={maxConnections}"],
             TimeSpan.FromSeconds(90));
 
     /// <summary>The abrupt stop: every server process is killed at once, open transactions die mid-flight.</summary>
