@@ -468,6 +468,7 @@ public sealed class WorkOsHistory
 public abstract class ConvergenceTests(ConvergenceHosts hosts, ITestOutputHelper output)
 {
     private const int MaxAttemptsPerDelivery = 30;
+    public const string RunsVariable = "ROSTER_FUZZ_RUNS";
     private static readonly TestUser Platform = RosterApp.NewUser("platform", admin: true);
     private readonly ConcurrentDictionary<string, int> _outcomes = new();
     private readonly Stopwatch _shrinking = new();
@@ -481,8 +482,12 @@ public abstract class ConvergenceTests(ConvergenceHosts hosts, ITestOutputHelper
                     from seed in Gen.Choose(0, int.MaxValue)
                     from concurrency in Gen.Choose(1, 8)
                     select new ConvergenceCase(choices, seed, concurrency);
-        await PropertyRun.CheckAsync(nameof(EveryOrderAndConcurrencyOfAWorkOsHistoryEndsInWorkOsFinalState), PropertyRun.Seed(20261130),
-            maxTest: 15, Prop.ForAll(Arb.From(cases, Shrink), RunAsync), output);
+        // ROSTER_FUZZ_RUNS=<n> checks the property n times in a row, each with its own seed (with ROSTER_FUZZ_SEED=random:
+        // n fresh ones), for a long hand-run without n test-suite start-ups.
+        var runs = int.TryParse(Environment.GetEnvironmentVariable(RunsVariable), out var repeat) && repeat is > 1 and <= 100 ? repeat : 1;
+        for (var run = 0; run < runs; run++)
+            await PropertyRun.CheckAsync(nameof(EveryOrderAndConcurrencyOfAWorkOsHistoryEndsInWorkOsFinalState), PropertyRun.Seed(20261130),
+                maxTest: 15, Prop.ForAll(Arb.From(cases, Shrink), RunAsync), output);
 
         output.WriteLine($"{_cases} histories; first answers of the subject: " +
                          string.Join(", ", _outcomes.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => $"{o.Key} {o.Value}")));

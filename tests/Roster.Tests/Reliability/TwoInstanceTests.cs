@@ -31,6 +31,8 @@ public abstract class TwinHosts(StorageProvider provider) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _storage = TestDatabases.Create(provider);
+        // Each instance's pool sized as the README says for several instances on one server.
+        var shared = provider == StorageProvider.Postgres ? PoolSizing.ForInstances(_storage, instances: 2) : _storage;
         Slack = SlackApp.StartSlack();
         var settings = new Dictionary<string, string?>
         {
@@ -44,8 +46,8 @@ public abstract class TwinHosts(StorageProvider provider) : IAsyncLifetime
             ["Notifications:DispatcherEnabled"] = "false",
             ["Notifications:BatchSize"] = "1",
         };
-        A = new ReliabilityHost(_storage, settings);
-        B = new ReliabilityHost(_storage, settings);
+        A = new ReliabilityHost(shared, settings);
+        B = new ReliabilityHost(shared, settings);
         await Task.WhenAll(Task.Run(A.StartAsync), Task.Run(B.StartAsync));
     }
 
