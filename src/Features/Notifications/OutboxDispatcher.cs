@@ -23,6 +23,12 @@ public sealed class OutboxDispatcher(
 {
     private const int MaxErrorLength = 1000;
 
+    // Senders paused by this instance (by the kinds they send), with why and until when: the rest of the batch and
+    // later batches hand their rows back untried instead of each spending a call to learn the same thing. Another
+    // instance learns it itself.
+    private readonly Dictionary<string, (string Error, DateTime Until)> _paused = new(StringComparer.Ordinal);
+    private readonly Lock _pausedLock = new();
+
     /// <summary>Claims and sends one batch of due rows; returns how many rows it claimed (0 = nothing was due).</summary>
     public async Task<int> DispatchDueAsync(CancellationToken ct)
     {
@@ -39,8 +45,6 @@ public sealed class OutboxDispatcher(
         // Claimed: kinds a configured sender delivers, and kinds nobody knows (those fail at once, visibly).
         var claimed = await ClaimAsync(db, senders.Keys.ToArray(), known, ct);
         var started = clock.GetTimestamp();
-        // A sender that said it cannot deliver anything (a revoked token): its other rows wait with the same reason.
-        var paused = new Dictionary<IOutboxSender, (string Error, DateTime Until)>();
         for (var i = 0; i < claimed.Count; i++)
         {
             var row = claimed[i];
@@ -53,7 +57,7 @@ public sealed class OutboxDispatcher(
 
             string delivery;
             senders.TryGetValue(row.Kind, out var sender);
-            if (sender is not null && paused.TryGetValue(sender, out var pause))
+            if (sender is not null && PausedUntil(row.Kind) is { } pause)
             {
                 await PauseAsync(db, row, pause.Error, pause.Until, CancellationToken.None);
                 continue;
@@ -82,7 +86,8 @@ public sealed class OutboxDispatcher(
                 // Nothing this sender sends can work until someone fixes it: no try is counted, the row stays pending,
                 // and one row probes again after the base backoff.
                 var until = Now() + TimeSpan.FromSeconds(options.BackoffBaseSeconds);
-                paused[sender!] = (OutboxErrors.PausedPrefix + ex.Message, until);
+                lock (_pausedLock)
+                    foreach (var kind in sender!.Kinds) _paused[kind] = (OutboxErrors.PausedPrefix + ex.Message, until);
                 log.LogError("Delivery of {Kinds} paused until someone fixes it: {Error}", string.Join(", ", sender!.Kinds), ex.Message);
                 await PauseAsync(db, row, OutboxErrors.PausedPrefix + ex.Message, until, CancellationToken.None);
                 continue;
@@ -110,6 +115,8 @@ public sealed class OutboxDispatcher(
                 continue;
             }
 
+            lock (_pausedLock)
+                foreach (var kind in sender!.Kinds) _paused.Remove(kind);
             try
             {
                 await MarkSentAsync(db, row, CancellationToken.None);
@@ -125,6 +132,13 @@ public sealed class OutboxDispatcher(
     }
 
     private DateTime Now() => Truncate(clock.GetUtcNow().UtcDateTime);
+
+    /// <summary>The pause this instance is keeping for a kind, while it lasts (once it ends, one row probes again).</summary>
+    private (string Error, DateTime Until)? PausedUntil(string kind)
+    {
+        lock (_pausedLock)
+            return _paused.TryGetValue(kind, out var pause) && pause.Until > Now() ? pause : null;
+    }
 
     /// <summary>PostgreSQL keeps microseconds; times the claim compares must survive the round trip unchanged.</summary>
     private static DateTime Truncate(DateTime utc) => new(utc.Ticks - utc.Ticks % 10, DateTimeKind.Utc);
