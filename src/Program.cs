@@ -21,7 +21,9 @@ using Roster.Infrastructure.Configuration;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Http;
 using Roster.Infrastructure.Memberships;
+using Roster.Infrastructure.Http.OpenApi;
 using Roster.Infrastructure.Seats;
+using Roster.Infrastructure.Telemetry;
 using Roster.Migrations;
 
 var isCommand = RosterCommands.IsCommand(args);
@@ -36,8 +38,15 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddRosterAuth(builder.Configuration, builder.Environment);
 builder.Services.AddPlatformAdminPolicy();
 builder.Services.AddRosterProblemDetails();
-builder.Services.AddOpenApi();
-builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.AllowTrailingCommas = false);
+builder.Services.AddRosterOpenApi();
+builder.Services.AddRosterTelemetry(builder.Configuration);
+builder.Services.ConfigureHttpJsonOptions(json =>
+{
+    json.SerializerOptions.AllowTrailingCommas = false;
+    // Numbers are JSON numbers, both ways: the web default also reads "5" as 5, which the OpenAPI document then has to
+    // type as integer | string. A number sent as a string is a 400 like any other wrong type.
+    json.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
+});
 builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
 
 builder.Services.AddSettings<SeatOptions>("Seats");
@@ -101,6 +110,9 @@ catch (Exception ex) when (Settings.DescribeError(ex) is { } message)
 if (isCommand)
     return await RosterCommands.RunAsync(app.Services, args, Console.Out, Console.Error);
 
+// The Roster meter's instruments exist from the start, so the outbox and sync gauges are there before the first webhook.
+_ = app.Services.GetRequiredService<RosterMetrics>();
+
 if (app.Services.GetRequiredService<StorageOptions>().MigrateOnStartup)
     await app.Services.GetRequiredService<MigrationRunner>().MigrateAsync();
 
@@ -115,6 +127,7 @@ app.UseValidUtf8JsonBodies();
 app.UseIdempotencyKeyBuffering();
 
 app.MapRosterOpenApi();
+app.MapApiReferenceWhenEnabled();
 app.MapHealth();
 app.MapWorkOsWebhook();
 app.MapWorkOsActions();
@@ -137,6 +150,7 @@ api.MapGroup("/api/admin")
     .MapSeatAudit()
     .MapNotificationAdmin();
 app.MapBenchFloorWhenConfigured();
+app.MapPrometheusWhenEnabled();
 
 await app.RunAsync();
 return 0;

@@ -5,6 +5,7 @@ using Roster.Features.WorkOsSync;
 using Roster.Infrastructure.Auth;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Http;
+using Roster.Infrastructure.Http.OpenApi;
 using Roster.Infrastructure.Memberships;
 using Roster.Infrastructure.Seats;
 
@@ -20,16 +21,26 @@ public static class AcceptMembershipEndpoints
     {
         var group = app.MapGroup("/api/membership-requests")
             .RequireAuthorization()
-            .WithTags("Invitations")
-            .ProducesProblem(StatusCodes.Status401Unauthorized);
+            .WithTags("Invitations");
 
-        group.MapGet("/mine/pending", MyPendingInvitations).WithName("MyPendingInvitations");
+        group.MapGet("/mine/pending", MyPendingInvitations).WithName("MyPendingInvitations")
+            .WithSummary("My pending invitations")
+            .WithDescription("Any signed-in user. The caller's own pending `owner_add` invitations, with the organization's name and who " +
+                             "added them. Nobody can list anyone else's.");
         group.MapPut("/{membershipId:guid}/accept", Accept)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithName("AcceptInvitation");
+            .Answers(StatusCodes.Status404NotFound, "not a pending owner_add of the caller (someone else's invitation looks exactly like none)",
+                ErrorCodes.NotFound)
+            .WithName("AcceptInvitation")
+            .WithSummary("Accept an invitation")
+            .WithDescription("The invited user only. Turns the caller's pending `owner_add` membership ACTIVE — the only way one becomes " +
+                             "active (consent). The seat was taken when they were added, so nothing is re-checked. Anyone else, the " +
+                             "organization's owners included, gets 404.");
         group.MapDelete("/{membershipId:guid}", Decline)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithName("DeclineMembershipRequest");
+            .Answers(StatusCodes.Status404NotFound, "not a pending invitation or join request of the caller", ErrorCodes.NotFound)
+            .WithName("DeclineMembershipRequest")
+            .WithSummary("Decline an invitation or withdraw a join request")
+            .WithDescription("The invited user (or the requester) only. Declines the caller's pending `owner_add` invitation, or withdraws " +
+                             "their own pending join request; the row is tombstoned and audited and its seat freed.");
         return app;
     }
 

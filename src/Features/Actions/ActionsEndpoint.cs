@@ -3,6 +3,7 @@ using Roster.Features.WebhookIngest;
 using Roster.Infrastructure.Configuration;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Http;
+using Roster.Infrastructure.Http.OpenApi;
 
 namespace Roster.Features.Actions;
 
@@ -24,12 +25,25 @@ public static class ActionsEndpoint
             .AllowAnonymous()
             .WithTags("Webhooks")
             .Accepts<object>("application/json")
-            .Produces(StatusCodes.Status200OK, contentType: "application/json")
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .WithName("WorkOsAction");
+            .WithRequestSchema(WebhookSchemas.ActionContext, "A WorkOS action context; verified over the raw bytes before it is read.")
+            .WithResponseSchema(StatusCodes.Status200OK, WebhookSchemas.ActionResponse,
+                "The verdict (Allow or Deny, with the message the person sees), signed. Without the database: Actions__WhenStorageDown's verdict, still signed.")
+            .WithRequiredHeader("WorkOS-Signature",
+                "`t=<unix ms>, v1=<hex HMAC-SHA256(secret, \"<t>.<raw body>\")>` with the actions secret (WorkOS__ActionsSecret).",
+                "t=1764460800000, v1=5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff536d0ce8e108d8bd")
+            .Answers(StatusCodes.Status400BadRequest, "not an action context Roster reads", ErrorCodes.ValidationFailed)
+            .Answers(StatusCodes.Status401Unauthorized, "missing, stale or invalid signature, or no actions secret configured", ErrorCodes.InvalidSignature)
+            .Answers(StatusCodes.Status404NotFound, "WorkOS Actions are not enabled (Actions__Enabled)", ErrorCodes.NotFound)
+            .Answers(StatusCodes.Status413PayloadTooLarge, "the body is over 1 MiB", ErrorCodes.PayloadTooLarge)
+            .WithoutStorage()
+            .WithName("WorkOsAction")
+            .WithSummary("Decide a WorkOS sign-in or sign-up")
+            .WithDescription("WorkOS only (AuthKit Actions), authenticated by the `WorkOS-Signature` header (no bearer token). A sign-in " +
+                             "or sign-up into an organization whose seat type is full — by the webhook's own seat rule — is denied with a " +
+                             "message naming the organization, recorded beside refusals and notified; anything else is allowed. Without " +
+                             "the database the answer is Actions__WhenStorageDown's verdict (never a 503: a person is waiting).")
+            .WithRequestExample("signIn", "A sign-in into an organization",
+                """{"id":"01KQF0ACTION0000000000000000","object":"authentication_action_context","user":{"id":"user_01JD4Y6ZQ3F8Q6V9N2K7XGW4RB","email":"bob@example.com","first_name":"Bob","last_name":"Stone"},"organization":{"id":"org_01KMD54G2B6NCWFCPSMK23NYGC","name":"Acme"}}""");
         return app;
     }
 

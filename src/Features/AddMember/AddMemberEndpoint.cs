@@ -1,16 +1,21 @@
+using System.ComponentModel;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Roster.Infrastructure.Auth;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Http;
+using Roster.Infrastructure.Http.OpenApi;
 using Roster.Infrastructure.Memberships;
 using Roster.Infrastructure.Seats;
 
 namespace Roster.Features.AddMember;
 
 /// <param name="UserId">Roster user id, or the user's WorkOS id (user_…).</param>
-public sealed record AddMemberRequest(string? UserId, string? Role, string? SeatType);
+public sealed record AddMemberRequest(
+    [property: RequiredInBody, Description("Roster's user id, or the user's WorkOS id (user_…); find it with the exact-email search.")] string? UserId,
+    [property: RoleValue, Description("The role the membership will have; default member. Only an owner (or a platform admin) may grant admin or owner.")] string? Role,
+    [property: SeatTypeValue, Description("The seat type it holds; default Seats__DefaultSeatType (shipped: contributor).")] string? SeatType);
 
 public sealed class AddMemberValidator : AbstractValidator<AddMemberRequest>
 {
@@ -33,11 +38,20 @@ public static class AddMemberEndpoint
             .WithTags("Members")
             .MapPost("/", AddMember)
             .WithValidation<AddMemberRequest>()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .WithName("AddMember");
+            .Answers(StatusCodes.Status403Forbidden, "a member who is not an owner or admin (forbidden), or an admin granting admin or owner (role_escalation)",
+                ErrorCodes.Forbidden, ErrorCodes.RoleEscalation)
+            .Answers(StatusCodes.Status404NotFound, "no such organization visible to the caller (not_found), or no such user (user_not_found)",
+                ErrorCodes.NotFound, ErrorCodes.UserNotFound)
+            .Answers(StatusCodes.Status409Conflict, "the user is already an active member, already has a pending membership here, or the seat type is full",
+                ErrorCodes.AlreadyMember, ErrorCodes.PendingMembershipExists, ErrorCodes.SeatLimitReached)
+            .WithName("AddMember")
+            .WithSummary("Add a member (pending until they accept)")
+            .WithDescription("Owners and admins of the organization (and platform admins). Creates a PENDING `owner_add` membership that holds " +
+                             "a seat at once and becomes active only when the invited user accepts it (`PUT /api/membership-requests/{id}/accept`): " +
+                             "no owner, admin, role change or webhook can activate it for them. Only an owner or a platform admin may grant " +
+                             "`admin` or `owner`. The seat check and the insert share one transaction under the organization's seat lock.")
+            .WithRequestExample("user", "Just the user (role member, the default seat type)", """{"userId":"user_01JD4Y6ZQ3F8Q6V9N2K7XGW4RB"}""")
+            .WithRequestExample("roleAndSeat", "With a role and a seat type", """{"userId":"0193a9c4-7b1e-7c44-9d2a-3f6e8b5a1c20","role":"admin","seatType":"community_only"}""");
         return app;
     }
 
@@ -59,7 +73,12 @@ public static class AddMemberEndpoint
         await gate.LockAsync(organization, ct);
 
         var decision = await AddMemberDecision.DecideAsync(db, gate, seats, access, request, now, ct);
-        if (decision.Refusals is [var refused, ..]) return refused.ToProblem();
+        if (decision.Refusals is [var refused, ..])
+        {
+            // A preflight runs the same decision without asking for a seat; only the add itself counts a refusal.
+            if (refused.Code == ErrorCodes.SeatLimitReached) gate.CountRefusal(SeatGates.AddMember, decision.SeatType);
+            return refused.ToProblem();
+        }
         var user = decision.User!;
         // What stood in the (organization, user) place without being a member — inactive in WorkOS, an expired
         // invitation — is ended in this transaction, so the new row can take the place.

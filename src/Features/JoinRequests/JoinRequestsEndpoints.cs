@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -8,13 +9,16 @@ using Roster.Features.WorkOsSync;
 using Roster.Infrastructure.Auth;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Http;
+using Roster.Infrastructure.Http.OpenApi;
 using Roster.Infrastructure.Memberships;
 using Roster.Infrastructure.Seats;
 using static Roster.Infrastructure.Memberships.MembershipQueries;
 
 namespace Roster.Features.JoinRequests;
 
-public sealed record ApproveRequest(string? SeatType);
+/// <summary>The optional body of an approval.</summary>
+public sealed record ApproveRequest(
+    [property: SeatTypeValue, Description("The seat type the new member gets; default the request's (Seats__DefaultSeatType).")] string? SeatType);
 
 public sealed class ApproveRequestValidator : AbstractValidator<ApproveRequest>
 {
@@ -36,32 +40,47 @@ public static class JoinRequestsEndpoints
         var org = app.MapGroup("/api/organizations/{orgId}/requests")
             .RequireAuthorization()
             .WithTags("Join requests")
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .Answers(StatusCodes.Status404NotFound, ErrorCodes.NotFound);
 
         org.MapPost("/", RequestToJoin)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .WithName("RequestToJoin");
+            .Answers(StatusCodes.Status403Forbidden, "the caller's email is not verified", ErrorCodes.EmailNotVerified)
+            .Answers(StatusCodes.Status409Conflict, "the caller is already a member, has a pending invitation here (accept it instead), or already has a pending join request (one at a time)",
+                ErrorCodes.AlreadyMember, ErrorCodes.InvitationPending, ErrorCodes.JoinRequestPending)
+            .WithName("RequestToJoin")
+            .WithSummary("Ask to join an organization")
+            .WithDescription("Any signed-in user whose email is verified. Creates a PENDING `join_request` that the organization's owners " +
+                             "and admins approve or reject; it holds no seat until approved. One pending join request per user at a time.");
         org.MapGet("/", ListJoinRequests)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .WithName("ListJoinRequests");
+            .Answers(StatusCodes.Status403Forbidden, "the caller is a member but not an owner or admin", ErrorCodes.Forbidden)
+            .WithName("ListJoinRequests")
+            .WithSummary("List pending join requests")
+            .WithDescription("Owners and admins of the organization (and platform admins). Pending join requests (source `join_request`, " +
+                             "or no source: legacy rows). Pending `owner_add` invitations are not here: they are the invitee's to answer.");
         org.MapPut("/{membershipId:guid}/approve", Approve)
             .AddEndpointFilter<OptionalBodyValidation<ApproveRequest>>()
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .WithName("ApproveJoinRequest");
+            .Answers(StatusCodes.Status403Forbidden, "the caller is a member but not an owner or admin", ErrorCodes.Forbidden)
+            .Answers(StatusCodes.Status409Conflict, "the seat type is full", ErrorCodes.SeatLimitReached)
+            .WithName("ApproveJoinRequest")
+            .WithSummary("Approve a join request")
+            .WithDescription("Owners and admins of the organization (and platform admins). Makes a pending join request ACTIVE, taking a " +
+                             "seat (checked against the plan under the organization's seat lock). Anything that is not an owner-approvable " +
+                             "pending row of this organization is 404 — an `owner_add` invitation included, which only its invitee can accept. " +
+                             "The body is optional.")
+            .WithRequestExample("seatType", "Approve onto a given seat type", """{"seatType":"contributor"}""")
+            .WithRequestExample("empty", "Approve with the request's seat type", """{}""");
         org.MapPut("/{membershipId:guid}/reject", Reject)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .WithName("RejectJoinRequest");
+            .Answers(StatusCodes.Status403Forbidden, "the caller is a member but not an owner or admin", ErrorCodes.Forbidden)
+            .WithName("RejectJoinRequest")
+            .WithSummary("Reject a join request")
+            .WithDescription("Owners and admins of the organization (and platform admins). The pending join request is tombstoned and audited.");
 
         app.MapGroup("/api/membership-requests")
             .RequireAuthorization()
             .WithTags("Join requests")
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
             .MapGet("/mine", MyJoinRequests)
-            .WithName("MyJoinRequests");
+            .WithName("MyJoinRequests")
+            .WithSummary("My pending join requests")
+            .WithDescription("Any signed-in user. The caller's own pending join requests, with the organization's name.");
         return app;
     }
 
@@ -148,7 +167,7 @@ public static class JoinRequestsEndpoints
 
         var seatType = request?.SeatType ?? pending.SeatType;
         var usage = await gate.UsageAsync(organization, seatType, ct);
-        if (!usage.HasRoom) return SeatGate.LimitReached(usage);
+        if (!usage.HasRoom) return gate.Refused(usage, SeatGates.Approve);
 
         var approved = await db.Memberships.Where(OwnerApprovable(organization.Id)).Where(m => m.Id == membershipId)
             .ExecuteUpdateAsync(s => s

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -7,14 +8,19 @@ using Roster.Features.WorkOsSync;
 using Roster.Infrastructure.Auth;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Http;
+using Roster.Infrastructure.Http.OpenApi;
 using Roster.Infrastructure.Memberships;
 using Roster.Infrastructure.Seats;
 
 namespace Roster.Features.Members;
 
-public sealed record UpdateMemberRequest(string? Role, string? SeatType);
+/// <summary>Give a role, a seat type, or both. There is no status: nothing here can activate a pending invitation.</summary>
+[AtLeastOneOf("role", "seatType")]
+public sealed record UpdateMemberRequest(
+    [property: RoleValue, Description("The new role (owners only).")] string? Role,
+    [property: SeatTypeValue, Description("The new seat type (owners and admins); checked against the plan's limit.")] string? SeatType);
 
-public sealed record SearchHit(Guid UserId, string Email, string? Name);
+public sealed record SearchHit(Guid UserId, [property: Description("Lowercased.")] string Email, string? Name);
 
 public sealed class UpdateMemberValidator : AbstractValidator<UpdateMemberRequest>
 {
@@ -43,33 +49,56 @@ public static class MembersEndpoints
         var org = app.MapGroup("/api/organizations/{orgId}")
             .RequireAuthorization()
             .WithTags("Members")
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .Answers(StatusCodes.Status404NotFound, ErrorCodes.NotFound);
 
-        org.MapGet("/members", ListMembers).WithName("ListMembers");
+        org.MapGet("/members", ListMembers).WithName("ListMembers")
+            .WithSummary("List members")
+            .WithDescription("Active members of the organization (and platform admins). Active memberships and pending `owner_add` " +
+                             "invitations, oldest first; join requests are listed separately. Anyone else gets 404, as for an organization " +
+                             "that does not exist.");
         org.MapGet("/members/search", SearchByEmail)
             .RequireRateLimiting(SearchRateLimit)
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .WithName("SearchUserByEmail");
+            .WithParameterDoc("email", "The exact email address (trimmed and compared case-insensitively); no partial matches.",
+                required: true, example: "bob@example.com")
+            .Answers(StatusCodes.Status403Forbidden, "the caller is a member but not an owner or admin", ErrorCodes.Forbidden)
+            .Answers(StatusCodes.Status404NotFound, "no such organization visible to the caller (not_found), or no user has exactly this email (user_not_found)",
+                ErrorCodes.NotFound, ErrorCodes.UserNotFound)
+            .WithName("SearchUserByEmail")
+            .WithSummary("Find a user by exact email")
+            .WithDescription("Owners and admins of the organization (and platform admins). Looks up one user by exact email, to add them; " +
+                             "rate-limited per caller (RateLimits__MemberSearchPerMinute, default 30 a minute) so it cannot enumerate who " +
+                             "uses the product.");
         org.MapPatch("/members/{membershipId:guid}", UpdateMember)
             .WithValidation<UpdateMemberRequest>()
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .WithName("UpdateMember");
+            .Answers(StatusCodes.Status403Forbidden, "an admin changing a role (forbidden; role_escalation when the new role is admin or owner), or a plain member",
+                ErrorCodes.Forbidden, ErrorCodes.RoleEscalation)
+            .Answers(StatusCodes.Status409Conflict, "demoting the last active owner, or a seat type that is full",
+                ErrorCodes.LastOwner, ErrorCodes.SeatLimitReached)
+            .WithName("UpdateMember")
+            .WithSummary("Change a member's role or seat type")
+            .WithDescription("Owners change roles; owners and admins change seat types (platform admins both). Works on active members and " +
+                             "pending invitations alike and never changes status, so it cannot activate an invitation. The last active " +
+                             "owner cannot be demoted (409 last_owner). A new seat type is checked against the plan's limit.")
+            .WithRequestExample("role", "Make them an admin", """{"role":"admin"}""")
+            .WithRequestExample("seatType", "Move them to another seat type", """{"seatType":"community_only"}""");
         org.MapDelete("/members/{membershipId:guid}", RemoveMember)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .WithName("RemoveMember");
+            .Answers(StatusCodes.Status403Forbidden, "a plain member, or an admin removing an admin or owner", ErrorCodes.Forbidden)
+            .Answers(StatusCodes.Status409Conflict, "removing the last active owner", ErrorCodes.LastOwner)
+            .WithName("RemoveMember")
+            .WithSummary("Remove a member or cancel an invitation")
+            .WithDescription("Owners remove anyone; admins remove members only (platform admins anyone). The row is tombstoned and audited; " +
+                             "cancelling a pending owner_add is allowed and frees its seat. The last active owner cannot be removed.");
         org.MapPost("/members/{membershipId:guid}/renew", RenewInvitation)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .WithName("RenewInvitation")
             .WithSummary("Renew a pending invitation")
             .WithDescription("Gives a pending owner_add that has not expired a new expiry (Invitations__ExpireAfterDays from now); its seat stays held. Owner or admin (an admin renews invitations to the member role only).");
         org.MapPost("/leave", Leave)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .WithName("LeaveOrganization");
+            .Answers(StatusCodes.Status409Conflict, "the caller is the last active owner", ErrorCodes.LastOwner)
+            .WithName("LeaveOrganization")
+            .WithSummary("Leave an organization")
+            .WithDescription("Active members. Ends the caller's own membership (tombstoned, audited); the last active owner cannot leave " +
+                             "(make someone else an owner first).");
         return app;
     }
 
@@ -176,7 +205,7 @@ public static class MembersEndpoints
         if (seatType != membership.SeatType)
         {
             var usage = await gate.UsageAsync(organization, seatType, ct);
-            if (!usage.HasRoom) return SeatGate.LimitReached(usage);
+            if (!usage.HasRoom) return gate.Refused(usage, SeatGates.UpdateMember);
         }
 
         // Status is deliberately absent: no role or seat change can activate a pending invitation.

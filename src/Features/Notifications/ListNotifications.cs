@@ -2,14 +2,24 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Http;
+using Roster.Infrastructure.Http.OpenApi;
 
 namespace Roster.Features.Notifications;
 
-public sealed record OutboxRowView(Guid Id, string Kind, string Status, int Attempts, string? LastError, DateTime CreatedAt, DateTime? SentAt)
+public sealed record OutboxRowView(Guid Id, string Kind, [property: OneOf(typeof(OutboxStatuses))] string Status, int Attempts, string? LastError,
+    DateTime CreatedAt, DateTime? SentAt)
 {
     public static OutboxRowView Of(NotificationOutboxRow r) => new(r.Id, r.Kind,
-        r.SentAt is not null ? "sent" : r.FailedAt is not null ? "failed" : "pending",
+        r.SentAt is not null ? OutboxStatuses.Sent : r.FailedAt is not null ? OutboxStatuses.Failed : OutboxStatuses.Pending,
         r.Attempts, r.LastError, r.CreatedAt, r.SentAt);
+}
+
+/// <summary>Where an outbox row is: still to send, sent, or given up on after its last try.</summary>
+public static class OutboxStatuses
+{
+    public const string Pending = "pending";
+    public const string Sent = "sent";
+    public const string Failed = "failed";
 }
 
 /// <summary>What <c>POST /api/admin/notifications/retry-failed</c> did.</summary>
@@ -23,16 +33,28 @@ public static class ListNotifications
     {
         admin.MapGet("/notifications", List)
             .WithTags("Notifications")
-            .ProducesValidationProblem()
-            .WithName("ListNotifications");
+            .WithParameterDoc("status", "Only rows in this state; all rows when left out.", values: new OneOfAttribute(typeof(OutboxStatuses)).Values)
+            .WithName("ListNotifications")
+            .WithSummary("List outbox rows")
+            .WithDescription("Platform admins only. The newest 500 notification outbox rows (Slack notifications and WorkOS writes): " +
+                             "pending (still to send), sent, or failed (gave up after the last try; no automatic retry after that, " +
+                             "but see the retry operations), with the attempts made and the last error.");
         admin.MapPost("/notifications/{id:guid}/retry", Retry)
             .WithTags("Notifications")
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .WithName("RetryNotification");
+            .Answers(StatusCodes.Status404NotFound, "no such notification", ErrorCodes.NotFound)
+            .Answers(StatusCodes.Status409Conflict, "the notification is not failed (pending or sent)", NotificationNotFailed)
+            .WithName("RetryNotification")
+            .WithSummary("Send a failed notification again")
+            .WithDescription("Platform admins only. Makes one failed outbox row pending again, due now, with its tries counted from " +
+                             "zero (its last error stays until it is sent). This is how a row that may have been delivered (a " +
+                             "timed-out chat.postMessage) is sent again, once someone has checked it did not arrive. 409 unless the row is failed.");
         admin.MapPost("/notifications/retry-failed", RetryFailed)
             .WithTags("Notifications")
-            .WithName("RetryFailedNotifications");
+            .WithName("RetryFailedNotifications")
+            .WithSummary("Send every failed notification again")
+            .WithDescription("Platform admins only. Makes every failed outbox row pending again, due now — except those that may " +
+                             "already have been delivered, which need someone to check and then a retry of each. Answers how many were " +
+                             "requeued and how many were left.");
         return admin;
     }
 
@@ -46,9 +68,9 @@ public static class ListNotifications
         switch (status)
         {
             case null or "": break;
-            case "pending": rows = rows.Where(r => r.SentAt == null && r.FailedAt == null); break;
-            case "sent": rows = rows.Where(r => r.SentAt != null); break;
-            case "failed": rows = Failed(rows); break;
+            case OutboxStatuses.Pending: rows = rows.Where(r => r.SentAt == null && r.FailedAt == null); break;
+            case OutboxStatuses.Sent: rows = rows.Where(r => r.SentAt != null); break;
+            case OutboxStatuses.Failed: rows = Failed(rows); break;
             default: return Problems.Validation("status", "status is pending, sent or failed.");
         }
         if (page!.HasAfter)

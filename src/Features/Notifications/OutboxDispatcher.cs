@@ -19,6 +19,7 @@ public sealed class OutboxDispatcher(
     StorageOptions storage,
     NotificationOptions options,
     TimeProvider clock,
+    Infrastructure.Telemetry.RosterMetrics metrics,
     ILogger<OutboxDispatcher> log)
 {
     private const int MaxErrorLength = 1000;
@@ -120,6 +121,7 @@ public sealed class OutboxDispatcher(
             try
             {
                 await MarkSentAsync(db, row, CancellationToken.None);
+                metrics.Delivery(row.Kind, "sent");
                 log.LogInformation("Outbox row {RowId} ({Kind}) delivered: {Delivery}", row.Id, row.Kind, delivery);
             }
             catch (Exception ex)
@@ -203,6 +205,7 @@ public sealed class OutboxDispatcher(
         var now = Now();
         var attempts = row.Attempts + 1;
         var giveUp = permanent || attempts >= options.MaxAttempts;
+        metrics.Delivery(row.Kind, giveUp ? "failed" : "retry");
         var lastError = error.Length > MaxErrorLength ? error[..MaxErrorLength] : error;
         var next = Truncate(retryAt ?? now + Backoff(attempts));
         try

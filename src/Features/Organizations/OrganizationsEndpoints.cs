@@ -1,9 +1,11 @@
+using System.ComponentModel;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Roster.Infrastructure.Auth;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Http;
+using Roster.Infrastructure.Http.OpenApi;
 using Roster.Infrastructure.Memberships;
 using Roster.Infrastructure.Seats;
 
@@ -14,13 +16,19 @@ public sealed record OrganizationView(Guid Id, string Name, string? WorkosOrgani
     public static OrganizationView Of(Organization o) => new(o.Id, o.Name, o.WorkosOrganizationId, o.Plan, o.CreatedAt);
 }
 
-public sealed record CreateOrganizationRequest(string? Name);
+public sealed record CreateOrganizationRequest(
+    [property: RequiredInBody, Description("The organization's name: 1–200 characters, not blank, no control characters.")] string? Name);
 
-public sealed record ChangePlanRequest(string? Plan);
+public sealed record ChangePlanRequest([property: RequiredInBody, PlanValue] string? Plan);
 
-public sealed record SeatTypeView(string SeatType, int Limit, int Active, int Reserved, int Available);
+public sealed record SeatTypeView(
+    [property: SeatTypeValue] string SeatType,
+    [property: Description("Seats the plan allows; -1 = unlimited, 0 = none.")] int Limit,
+    [property: Description("Active memberships holding this seat type.")] int Active,
+    [property: Description("Seats held by pending owner_add memberships and unexpired staged WorkOS invitations.")] int Reserved,
+    [property: Description("Seats still free (limit − active − reserved, never below 0); -1 when unlimited.")] int Available);
 
-public sealed record SeatsView(string Plan, IReadOnlyList<SeatTypeView> SeatTypes);
+public sealed record SeatsView([property: PlanValue] string Plan, IReadOnlyList<SeatTypeView> SeatTypes);
 
 /// <summary>What an organization's name may be, whether it is being created or renamed.</summary>
 public static class OrganizationNameRules
@@ -55,24 +63,36 @@ public static class OrganizationsEndpoints
     {
         var group = app.MapGroup("/api/organizations")
             .RequireAuthorization()
-            .WithTags("Organizations")
-            .ProducesProblem(StatusCodes.Status401Unauthorized);
+            .WithTags("Organizations");
 
         group.MapPost("/", CreateOrganization)
             .WithValidation<CreateOrganizationRequest>()
-            .WithName("CreateOrganization");
+            .Answers(StatusCodes.Status409Conflict, "the default plan has no free seat of the default seat type for the founder", ErrorCodes.SeatLimitReached)
+            .WithName("CreateOrganization")
+            .WithSummary("Create an organization")
+            .WithDescription("Any signed-in user. Creates a local organization (no WorkOS id) on the default plan; the caller becomes " +
+                             "its active `owner` (source `founder`), holding a seat of the default seat type.")
+            .WithRequestExample("acme", "An organization named Acme", """{"name":"Acme"}""");
 
         group.MapGet("/{orgId}/seats", GetSeats)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithName("GetSeats");
+            .Answers(StatusCodes.Status403Forbidden, "the caller is a member but not an owner or admin", ErrorCodes.Forbidden)
+            .Answers(StatusCodes.Status404NotFound, "no such organization, or the caller is not an active member of it", ErrorCodes.NotFound)
+            .WithName("GetSeats")
+            .WithSummary("Seat usage per seat type")
+            .WithDescription("Owners and admins of the organization (and platform admins). For each seat type of the plan: the limit, " +
+                             "active members, reserved seats (pending owner_add memberships and staged WorkOS invitations) and what is " +
+                             "available. Seats used = active + reserved; every gate refuses a new seat once that reaches the limit.");
 
         group.MapPut("/{orgId}/plan", ChangePlan)
             .RequireAuthorization(PlatformAdminPolicy.Name)
             .WithValidation<ChangePlanRequest>()
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithName("ChangePlan");
+            .Answers(StatusCodes.Status404NotFound, "no such organization", ErrorCodes.NotFound)
+            .WithName("ChangePlan")
+            .WithSummary("Change an organization's plan")
+            .WithDescription("Platform admins only. Sets the plan (one of the catalog's; an unknown plan is 400). A plan change never " +
+                             "removes anyone: an organization left over its new limits shows in the seat audit, and every gate refuses new " +
+                             "seats of that type until usage falls below the limit.")
+            .WithRequestExample("upgrade", "Move to company_standard", """{"plan":"company_standard"}""");
 
         return app;
     }
@@ -102,7 +122,7 @@ public static class OrganizationsEndpoints
         // The founder takes a seat like anyone else: a default plan with no seat of the default type refuses it.
         await gate.LockAsync(organization, ct);
         var usage = await gate.UsageAsync(organization, founder.SeatType, ct);
-        if (!usage.HasRoom) return SeatGate.LimitReached(usage);
+        if (!usage.HasRoom) return gate.Refused(usage, SeatGates.Founder);
         db.Memberships.Add(founder);
         Audit.Record(db, now, AuditActions.Founded, founder, caller.UserId, newRole: Roles.Owner, newStatus: MembershipStatus.Active);
         await db.SaveChangesAsync(ct);

@@ -4,20 +4,24 @@ using Roster.Infrastructure.Auth;
 using Roster.Infrastructure.Http;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Memberships;
+using Roster.Infrastructure.Http.OpenApi;
 using Roster.Infrastructure.Seats;
 
 namespace Roster.Features.Organizations;
 
-public sealed record SeatAuditLine(string SeatType, int Limit, int Active, int Reserved, int Used);
+public sealed record SeatAuditLine([property: SeatTypeValue] string SeatType, int Limit, int Active, int Reserved, int Used);
 
-public sealed record SeatAuditEntry(Guid OrganizationId, string? WorkosOrganizationId, string Name, string Plan, IReadOnlyList<SeatAuditLine> Over);
+public sealed record SeatAuditEntry(Guid OrganizationId, string? WorkosOrganizationId, string Name, [property: PlanValue] string Plan, IReadOnlyList<SeatAuditLine> Over);
 
 /// <summary>Organizations whose live seat usage exceeds their plan today (after a downgrade, or a change of catalog).</summary>
 public static class SeatAudit
 {
     public static RouteGroupBuilder MapSeatAudit(this RouteGroupBuilder admin)
     {
-        admin.MapGet("/seat-audit", GetSeatAudit).WithTags("Organizations").ProducesValidationProblem().WithName("SeatAudit");
+        admin.MapGet("/seat-audit", GetSeatAudit).WithTags("Organizations").ProducesValidationProblem().WithName("SeatAudit")
+            .WithSummary("Organizations over their plan")
+            .WithDescription("Platform admins only. Every organization whose live seat usage (active + reserved) exceeds its plan's limit " +
+                             "for some seat type today — after a downgrade or a change of the catalog — with the seat types that are over.");
         return admin;
     }
 

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Roster.Infrastructure.Auth;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Http;
+using Roster.Infrastructure.Http.OpenApi;
 using Roster.Infrastructure.Memberships;
 
 namespace Roster.Features.Refusals;
@@ -12,7 +13,7 @@ namespace Roster.Features.Refusals;
 /// denied at the door (<c>kind</c> <c>sign_in</c>, whose <c>eventId</c> is the WorkOS action's id). <c>used</c>/<c>limit</c>
 /// are the seats of <c>seatType</c> at that moment (null on refusals recorded before they were kept).
 /// </summary>
-public sealed record RefusalView(Guid Id, DateTime At, string Kind, string WorkosUserId, string? Email, string? Name, string SeatType,
+public sealed record RefusalView(Guid Id, DateTime At, [property: OneOf(typeof(RefusalKinds))] string Kind, string WorkosUserId, string? Email, string? Name, string SeatType,
     int? Used, int? Limit, string EventId);
 
 public static class RefusalsEndpoints
@@ -22,11 +23,15 @@ public static class RefusalsEndpoints
         app.MapGet("/api/organizations/{orgId}/refusals", List)
             .RequireAuthorization()
             .WithTags("Organizations")
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithName("ListRefusals");
+            .WithIntegerParameterDoc("limit", $"Rows per page (default {DefaultLimit}).", 1, MaxLimit)
+            .WithParameterDoc("after", "The cursor of the next page, from the `Link: <…>; rel=\"next\"` header of the previous one.")
+            .Answers(StatusCodes.Status403Forbidden, "the caller is a member but not an owner or admin", ErrorCodes.Forbidden)
+            .Answers(StatusCodes.Status404NotFound, "no such organization, or the caller is not an active member of it", ErrorCodes.NotFound)
+            .WithName("ListRefusals")
+            .WithSummary("Refusals over the seat cap")
+            .WithDescription("Owners and admins of the organization (and platform admins). WorkOS adds the webhook did not mirror " +
+                             "(kind `webhook`) and sign-ins denied at the door (kind `sign_in`), newest first, paged: a `Link` header " +
+                             "with rel=\"next\" carries the cursor of the next page while there is one.");
         return app;
     }
 

@@ -215,7 +215,7 @@ public static class MembershipEvents
             "Refused WorkOS membership {WorkosMembershipId} of user {WorkosUserId} in organization {OrganizationId} ({WorkosOrganizationId}): " +
             "{SeatType} seats full ({Used}/{Limit}); reason {Reason}",
             data.Id, data.UserId, organization.Id, organization.WorkosOrganizationId, usage.SeatType, usage.Used, usage.Limit, "seat_limit_reached");
-        return EventOutcome.Refused($"seat_limit_reached: {usage.SeatType} {usage.Used}/{usage.Limit}");
+        return EventOutcome.Refused($"seat_limit_reached: {usage.SeatType} {usage.Used}/{usage.Limit}", usage.SeatType);
     }
 
     /// <summary>

@@ -4,12 +4,13 @@ using Roster.Infrastructure.Seats;
 
 namespace Roster.Features.WebhookIngest;
 
-public sealed record EventOutcome(string Outcome, string? Detail = null)
+/// <param name="RefusedSeatType">For a refusal: the seat type that was full.</param>
+public sealed record EventOutcome(string Outcome, string? Detail = null, string? RefusedSeatType = null)
 {
     public static EventOutcome Applied(string? detail = null) => new(WebhookOutcomes.Applied, detail);
     public static EventOutcome Stale(string? detail = null) => new(WebhookOutcomes.Stale, detail);
     public static EventOutcome Ignored(string detail) => new(WebhookOutcomes.Ignored, detail);
-    public static EventOutcome Refused(string detail) => new(WebhookOutcomes.Refused, detail);
+    public static EventOutcome Refused(string detail, string seatType) => new(WebhookOutcomes.Refused, detail, seatType);
 }
 
 /// <summary>What every event handler works with, inside the event's one transaction.</summary>

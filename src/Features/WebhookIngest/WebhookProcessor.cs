@@ -7,7 +7,7 @@ namespace Roster.Features.WebhookIngest;
 /// Applies one WorkOS event exactly once: the event record, the state change and any outbox row commit in one
 /// transaction, or nothing does (and the caller answers non-2xx so WorkOS retries).
 /// </summary>
-public sealed class WebhookProcessor(RosterDb db, WebhookContext context)
+public sealed class WebhookProcessor(RosterDb db, WebhookContext context, Infrastructure.Telemetry.RosterMetrics metrics)
 {
     private delegate Task<EventOutcome> Handler(WebhookContext context, WorkOsEvent evt, CancellationToken ct);
 
@@ -121,6 +121,8 @@ public sealed class WebhookProcessor(RosterDb db, WebhookContext context)
         await db.SaveChangesAsync(ct);
         if (alsoInTransaction is not null) await alsoInTransaction(db, ct);
         await tx.CommitAsync(ct);
+        // Counted once committed: a refusal that rolled back (and will be retried) is not one yet.
+        if (outcome.RefusedSeatType is { } seatType) metrics.SeatRefused(Infrastructure.Seats.SeatGates.WorkOsEvent, seatType);
         return outcome.Outcome;
     }
 }

@@ -1,6 +1,9 @@
+using System.Diagnostics;
 using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Roster.Infrastructure.Http;
+using Roster.Infrastructure.Http.OpenApi;
+using Roster.Infrastructure.Telemetry;
 
 namespace Roster.Features.WebhookIngest;
 
@@ -35,7 +38,7 @@ public sealed class WorkOsOptions
         RoleSlugs.TryGetValue(rosterRole, out var slug) && !string.IsNullOrWhiteSpace(slug) ? slug.Trim() : rosterRole;
 }
 
-public sealed record WebhookAnswer(string Outcome);
+public sealed record WebhookAnswer([property: OneOf(typeof(Infrastructure.Data.WebhookOutcomes))] string Outcome);
 
 public static class WorkOsWebhookEndpoint
 {
@@ -55,18 +58,34 @@ public static class WorkOsWebhookEndpoint
             .AllowAnonymous()
             .WithTags("Webhooks")
             .Accepts<object>("application/json")
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
-            .WithName("WorkOsWebhook");
+            .WithRequestSchema(WebhookSchemas.Event, "A WorkOS event; verified over the raw bytes before it is parsed.")
+            .WithRequiredHeader("WorkOS-Signature",
+                "`t=<unix ms>, v1=<hex HMAC-SHA256(secret, \"<t>.<raw body>\")>` with the endpoint's signing secret (WorkOS__WebhookSecret). " +
+                "Timestamps older than WorkOS__WebhookToleranceSeconds (default 180) are refused; compared in constant time.",
+                "t=1764460800000, v1=5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff536d0ce8e108d8bd")
+            .Answers(StatusCodes.Status400BadRequest, "not a WorkOS event (a JSON object with id, event and data), or data of the wrong shape", ErrorCodes.ValidationFailed)
+            .Answers(StatusCodes.Status401Unauthorized, "missing, stale or invalid signature, or no secret configured", ErrorCodes.InvalidSignature)
+            .Answers(StatusCodes.Status413PayloadTooLarge, "the body is over 1 MiB", ErrorCodes.PayloadTooLarge)
+            .Answers(StatusCodes.Status503ServiceUnavailable, "storage, or WorkOS itself (needed to apply this event), is unavailable; WorkOS retries",
+                ErrorCodes.StorageUnavailable, ErrorCodes.UpstreamUnavailable)
+            .WithName("WorkOsWebhook")
+            .WithSummary("Receive a WorkOS event")
+            .WithDescription("WorkOS only, authenticated by the `WorkOS-Signature` header (no bearer token). Each event is applied in one " +
+                             "transaction with its event record (the dedupe key is the event id) and any notification it causes, and answered " +
+                             "with its outcome: `applied`; `refused` (an un-staged membership over the seat limit: not mirrored, recorded, " +
+                             "owners/admins notified); `stale` (older than what Roster has seen); `ignored` (a type Roster does not handle); " +
+                             "`duplicate` (already recorded). A webhook never activates a pending `owner_add`.")
+            .WithRequestExample("organizationCreated", "organization.created",
+                """{"id":"event_01KQF02TMBDVHY0WESGR3DPEAA","event":"organization.created","data":{"object":"organization","id":"org_01KMD54G2B6NCWFCPSMK23NYGC","name":"Acme","domains":[],"created_at":"2026-11-01T10:00:00.000Z","updated_at":"2026-11-01T10:00:00.000Z"},"created_at":"2026-11-01T10:00:00.000Z"}""")
+            .WithRequestExample("membershipCreated", "organization_membership.created",
+                """{"id":"event_01KQF0A1B2C3D4E5F6G7H8J9K0","event":"organization_membership.created","data":{"object":"organization_membership","id":"om_01KQF0A1B2C3D4E5F6G7H8J9K1","user_id":"user_01JD4Y6ZQ3F8Q6V9N2K7XGW4RB","organization_id":"org_01KMD54G2B6NCWFCPSMK23NYGC","status":"active","role":{"slug":"member"},"created_at":"2026-11-01T10:05:00.000Z","updated_at":"2026-11-01T10:05:00.000Z"},"created_at":"2026-11-01T10:05:00.000Z"}""");
         return app;
     }
 
     /// <summary>Signature first (over the raw bytes), then shape, then one transaction per event.</summary>
     public static async Task<Results<Ok<WebhookAnswer>, ProblemHttpResult>> Receive(
         HttpRequest request, WebhookProcessor processor, WorkOsSync.SyncScheduler sync, WorkOsOptions options, TimeProvider clock,
-        ILogger<WebhookProcessor> logger, CancellationToken ct)
+        RosterMetrics metrics, ILogger<WebhookProcessor> logger, CancellationToken ct)
     {
         if (request.ContentLength > MaxBodyBytes) return TooLarge();
         var body = await ReadCappedAsync(request.Body, ct);
@@ -86,10 +105,17 @@ public static class WorkOsWebhookEndpoint
         var evt = WorkOsEvent.Parse(body);
         if (evt is null)
             return Problems.Validation("body", "Expected a WorkOS event: a JSON object with id, event and data.");
+        // The event on the request's span and on a span of its own around applying it (null: nobody is tracing).
+        var requestSpan = Activity.Current;
+        using var span = RosterMetrics.ActivitySource.StartActivity("WorkOS webhook " + evt.Event);
+        foreach (var activity in new[] { requestSpan, span })
+            activity?.SetTag(TraceTags.EventId, evt.Id).SetTag(TraceTags.EventType, evt.Event);
         try
         {
             var outcome = await processor.ProcessAsync(evt, Encoding.UTF8.GetString(body), ct);
             logger.LogInformation("WorkOS event {EventId} ({EventType}): {Outcome}", evt.Id, evt.Event, outcome);
+            foreach (var activity in new[] { requestSpan, span }) activity?.SetTag(TraceTags.Outcome, outcome);
+            metrics.WebhookEvent(evt.Event, outcome);
             if (outcome != Infrastructure.Data.WebhookOutcomes.Duplicate) sync.AfterWebhook(evt);
             return TypedResults.Ok(new WebhookAnswer(outcome));
         }

@@ -4,12 +4,21 @@ using Microsoft.EntityFrameworkCore;
 using Roster.Infrastructure.Auth;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Http;
+using Roster.Infrastructure.Http.OpenApi;
 using Roster.Infrastructure.Memberships;
 
 namespace Roster.Features.WorkOsSync;
 
 /// <param name="Type">"environment" for a WorkOS environment role, "organization" for the organization's custom role.</param>
-public sealed record RoleView(string Urn, Guid Id, string Slug, string Name, string? Description, IReadOnlyList<string> Permissions, string Type);
+public sealed record RoleView(string Urn, Guid Id, string Slug, string Name, string? Description, IReadOnlyList<string> Permissions,
+    [property: OneOf(typeof(RoleTypes))] string Type);
+
+/// <summary>Where a role comes from.</summary>
+public static class RoleTypes
+{
+    public const string Environment = "environment";
+    public const string Organization = "organization";
+}
 
 /// <summary>The roles mirrored from WorkOS, as the members of an organization see them.</summary>
 public static class RolesEndpoints
@@ -19,10 +28,15 @@ public static class RolesEndpoints
         var group = app.MapGroup("/api/organizations/{orgId}")
             .RequireAuthorization()
             .WithTags("Roles")
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapGet("/roles", ListRoles).WithName("ListRoles");
-        group.MapGet("/members/{membershipId:guid}/roles", MemberRoles).WithName("MemberRoles");
+            .Answers(StatusCodes.Status404NotFound, "no such organization (or member), or the caller is not an active member of it", ErrorCodes.NotFound);
+        group.MapGet("/roles", ListRoles).WithName("ListRoles")
+            .WithSummary("Roles of the organization")
+            .WithDescription("Active members of the organization (and platform admins). The WorkOS environment roles and the " +
+                             "organization's own roles, as mirrored from role.* and organization_role.* events.");
+        group.MapGet("/members/{membershipId:guid}/roles", MemberRoles).WithName("MemberRoles")
+            .WithSummary("Roles WorkOS assigns a member")
+            .WithDescription("Active members of the organization (and platform admins). The roles WorkOS assigns the member in this " +
+                             "organization (from their membership events).");
         return app;
     }
 
@@ -82,7 +96,7 @@ public static class RolesEndpoints
     }
 
     private static RoleView View(MirroredRole r) =>
-        new(r.Urn, r.Id, r.WorkosSlug, r.Name, r.Description, Permissions(r.Permissions), r is GlobalRole ? "environment" : "organization");
+        new(r.Urn, r.Id, r.WorkosSlug, r.Name, r.Description, Permissions(r.Permissions), r is GlobalRole ? RoleTypes.Environment : RoleTypes.Organization);
 
     private static IReadOnlyList<string> Permissions(string json) => JsonSerializer.Deserialize<List<string>>(json) ?? [];
 }

@@ -1,13 +1,21 @@
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Roster.Infrastructure.Http.OpenApi;
 using Roster.Migrations;
 
 namespace Roster.Infrastructure.Http;
 
 /// <summary><c>status</c>: live, ready, or degraded (ready, but a part named in <c>degraded</c> is not working).</summary>
 public sealed record HealthView(
-    string Status,
+    [property: OneOf(typeof(HealthStates))] string Status,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, string>? Degraded = null);
+
+public static class HealthStates
+{
+    public const string Live = "live";
+    public const string Ready = "ready";
+    public const string Degraded = "degraded";
+}
 
 /// <summary>A part of the service that can stop working without the service being down (readiness stays 200).</summary>
 public interface IDegradationCheck
@@ -24,8 +32,14 @@ public static class Health
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/health").WithTags("Health").AllowAnonymous();
-        group.MapGet("/live", () => TypedResults.Ok(new HealthView("live"))).WithName("Live");
-        group.MapGet("/ready", Ready).ProducesProblem(StatusCodes.Status503ServiceUnavailable).WithName("Ready");
+        group.MapGet("/live", () => TypedResults.Ok(new HealthView(HealthStates.Live))).WithName("Live").WithoutStorage()
+            .WithSummary("Liveness")
+            .WithDescription("Anyone, no token. 200 while the process serves requests; it does not touch the database.");
+        group.MapGet("/ready", Ready).WithName("Ready")
+            .Answers(StatusCodes.Status503ServiceUnavailable, "the database is unreachable or a migration is not applied", ErrorCodes.StorageUnavailable)
+            .WithSummary("Readiness")
+            .WithDescription("Anyone, no token. 200 when the database answers and every migration this build knows is applied; 503 otherwise " +
+                             "(run `migrate` when Storage__MigrateOnStartup is false).");
         return app;
     }
 
@@ -44,7 +58,7 @@ public static class Health
                 var degraded = new Dictionary<string, string>(StringComparer.Ordinal);
                 foreach (var check in checks)
                     if (await check.DegradedBecauseAsync(ct) is { } reason) degraded[check.Name] = reason;
-                return TypedResults.Ok(degraded.Count == 0 ? new HealthView("ready") : new HealthView("degraded", degraded));
+                return TypedResults.Ok(degraded.Count == 0 ? new HealthView(HealthStates.Ready) : new HealthView(HealthStates.Degraded, degraded));
             }
             return Problems.Of(StatusCodes.Status503ServiceUnavailable, ErrorCodes.StorageUnavailable, "Not ready.",
                 $"Migrations not applied: {string.Join(", ", pending)}.");

@@ -2,6 +2,7 @@ using System.Linq.Expressions;
 using Microsoft.EntityFrameworkCore;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Http;
+using Roster.Infrastructure.Http.OpenApi;
 
 namespace Roster.Infrastructure.Memberships;
 
@@ -12,10 +13,10 @@ public sealed record MembershipView(
     Guid? UserId,
     string? Email,
     string? Name,
-    string Role,
-    string Status,
-    string? Source,
-    string SeatType,
+    [property: RoleValue] string Role,
+    [property: OneOf(typeof(MembershipStatus))] string Status,
+    [property: OneOf(typeof(MembershipSource))] string? Source,
+    [property: SeatTypeValue] string SeatType,
     Guid? AddedBy,
     DateTime CreatedAt,
     DateTime UpdatedAt,
@@ -28,10 +29,10 @@ public sealed record InvitationView(
     Guid? UserId,
     string? Email,
     string? Name,
-    string Role,
-    string Status,
-    string? Source,
-    string SeatType,
+    [property: RoleValue] string Role,
+    [property: OneOf(typeof(MembershipStatus))] string Status,
+    [property: OneOf(typeof(MembershipSource))] string? Source,
+    [property: SeatTypeValue] string SeatType,
     Guid? AddedBy,
     DateTime CreatedAt,
     DateTime UpdatedAt,

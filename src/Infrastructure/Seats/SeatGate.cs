@@ -17,8 +17,19 @@ namespace Roster.Infrastructure.Seats;
 /// <item><see cref="ChangedAsync"/>: re-evaluate the seat warnings for every seat type the change touched.</item>
 /// </list>
 /// </summary>
-public sealed class SeatGate(SeatLedger ledger, SeatWarnings warnings)
+public sealed class SeatGate(SeatLedger ledger, SeatWarnings warnings, Telemetry.RosterMetrics metrics)
 {
+    /// <summary>Refuses a seat the seat type has no room for, counted (metric roster.seat.refusals) by where it was asked.</summary>
+    /// <param name="at">One of <see cref="SeatGates"/>.</param>
+    public ProblemHttpResult Refused(SeatUsage usage, string at)
+    {
+        CountRefusal(at, usage.SeatType);
+        return LimitReached(usage);
+    }
+
+    /// <summary>Counts a refusal decided elsewhere (the add's decision, shared with preflight).</summary>
+    public void CountRefusal(string at, string seatType) => metrics.SeatRefused(at, seatType);
+
     /// <summary>Locks the organization's seats until the transaction ends and refreshes <paramref name="organization"/>'s plan from the locked row.</summary>
     public async Task LockAsync(Organization organization, CancellationToken ct)
     {
@@ -49,4 +60,14 @@ public sealed class SeatGate(SeatLedger ledger, SeatWarnings warnings)
     public static ProblemHttpResult LimitReached(SeatUsage usage) =>
         Problems.Conflict(ErrorCodes.SeatLimitReached,
             $"All {usage.Limit} '{usage.SeatType}' seats of this organization's plan are taken ({usage.Active} active, {usage.Reserved} reserved).");
+}
+
+/// <summary>Where a new seat can be refused.</summary>
+public static class SeatGates
+{
+    public const string AddMember = "add_member";
+    public const string Approve = "approve";
+    public const string UpdateMember = "update_member";
+    public const string Founder = "founder";
+    public const string WorkOsEvent = "workos_event";
 }

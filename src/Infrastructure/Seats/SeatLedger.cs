@@ -95,3 +95,4 @@ public sealed class SeatLedger(RosterDb db, PlanCatalog plans, TimeProvider cloc
                 .GroupBy(r => r.SeatType)
                 .Select(g => new HeldCount(g.Key, "reserved", g.Count()))));
 }
+

@@ -9,7 +9,7 @@ namespace Roster.Infrastructure.Seats;
 /// a threshold re-arms when use falls below 60%. Call it under the organization's seat lock, after the change that
 /// moved the count, inside the same transaction (the warning is an outbox row that commits with it).
 /// </summary>
-public sealed class SeatWarnings(RosterDb db, SeatLedger ledger, TimeProvider clock)
+public sealed class SeatWarnings(RosterDb db, SeatLedger ledger, TimeProvider clock, Telemetry.RosterMetrics metrics)
 {
     public const int WarnAt = 80;
     public const int FullAt = 100;
@@ -39,6 +39,8 @@ public sealed class SeatWarnings(RosterDb db, SeatLedger ledger, TimeProvider cl
                 $"{NotificationKinds.SeatWarning}:{organization.Id}:{seatType}:{state.Crossings}",
                 new SeatWarningNotification(organization.Id, organization.WorkosOrganizationId, organization.Name, seatType, target, usage.Limit, usage.Used),
                 now);
+            // Counted when queued, inside the caller's transaction: a rollback after this point (rare: a failure) over-counts by one.
+            metrics.SeatWarning(seatType, target);
         }
         state.Level = target;
         state.UpdatedAt = now;

@@ -23,6 +23,9 @@ public static class Http
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         Assert.Equal((int)status, body["status"]!.GetValue<int>());
         Assert.Equal(code, body["code"]?.GetValue<string>());
+        // The OpenAPI document's Problem schema makes these required: every problem carries them.
+        Assert.False(string.IsNullOrEmpty(body["title"]?.GetValue<string>()), $"problem without a title: {body.ToJsonString()}");
+        Assert.False(string.IsNullOrEmpty(body["traceId"]?.GetValue<string>()), $"problem without a traceId: {body.ToJsonString()}");
         return body;
     }
 
