@@ -107,8 +107,9 @@ public abstract class TelemetryTests(TelemetryApp app)
         await (await _s.As(org.Owner).PostJson($"/api/organizations/{org.Id}/members", new { userId = over }))
             .ShouldBeProblem(HttpStatusCode.Conflict, "seat_limit_reached");
 
-        // A failed Slack send: Slack refuses the bot token, a permanent error, so every row fails at once.
-        app.Slack.Fail(new SlackFault.Error("invalid_auth"));
+        // A failed Slack send: nobody here is on Slack, so each notification goes to the system channel, and Slack answers
+        // that post with a 500 — which fails the row at once (it may have been delivered; it is never posted again blind).
+        app.Slack.Fail(new SlackFault.HttpStatus(500), "chat.postMessage");
         try
         {
             await app.DispatchUntilIdleAsync();
@@ -124,6 +125,8 @@ public abstract class TelemetryTests(TelemetryApp app)
         // The refusal and the two warnings (and a refusal the other test of this class may have queued before).
         Assert.True(failedRows >= 3, $"{failedRows} failed rows");
 
+        // The gauges share one database read for up to a second: let one taken before these rows failed expire.
+        await Task.Delay(TimeSpan.FromMilliseconds(1100));
         var metrics = app.Collect();
         Assert.Equal(1, Sum(metrics, "roster.webhook.events", ("workos.event.type", "organization.created"), ("roster.webhook.outcome", "applied")));
         Assert.Equal(1, Sum(metrics, "roster.webhook.events", ("workos.event.type", "organization_membership.created"), ("roster.webhook.outcome", "refused")));
