@@ -6,6 +6,7 @@ using Roster.Features.WorkOsSync;
 using Roster.Infrastructure.Auth;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Http;
+using Roster.Infrastructure.Http.OpenApi;
 using Roster.Infrastructure.Memberships;
 using Roster.Infrastructure.Seats;
 
@@ -18,7 +19,8 @@ public sealed record MyOrganizationView(Guid Id, string Name, string? WorkosOrga
 /// <summary>The Organization representation plus the caller's role in it (null for a platform admin who is not a member).</summary>
 public sealed record OrganizationDetailView(Guid Id, string Name, string? WorkosOrganizationId, string? Plan, DateTime CreatedAt, string? Role);
 
-public sealed record RenameOrganizationRequest(string? Name);
+public sealed record RenameOrganizationRequest(
+    [property: RequiredInBody, System.ComponentModel.Description("The new name: 1–200 characters, not blank, no control characters.")] string? Name);
 
 public sealed class RenameOrganizationValidator : AbstractValidator<RenameOrganizationRequest>
 {
@@ -62,13 +64,14 @@ public static class MyOrganizationsEndpoints
             .WithValidation<RenameOrganizationRequest>()
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithRequestExample("rename", "Rename to Acme Labs", """{"name":"Acme Labs"}""")
             .WithName("RenameOrganization")
             .WithSummary("Rename an organization")
             .WithDescription("Owner. For an organization linked to WorkOS the new name is also written to WorkOS, through the outbox.");
         group.MapDelete("/{orgId}", Delete)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
+            .Answers(StatusCodes.Status409Conflict, "the organization is linked to WorkOS: delete it there", ErrorCodes.ManagedByWorkOs)
             .WithName("DeleteOrganization")
             .WithSummary("Delete an organization")
             .WithDescription("Owner. Tombstones the organization and its memberships (audited). 409 managed_by_workos for an organization linked to WorkOS: delete it there and its webhook follows.");

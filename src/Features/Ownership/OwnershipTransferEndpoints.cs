@@ -5,6 +5,7 @@ using Roster.Features.WorkOsSync;
 using Roster.Infrastructure.Auth;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Http;
+using Roster.Infrastructure.Http.OpenApi;
 using Roster.Infrastructure.Memberships;
 using Roster.Infrastructure.Seats;
 
@@ -31,7 +32,7 @@ public static class OwnershipTransferEndpoints
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound);
         org.MapPost("/", Offer)
-            .ProducesProblem(StatusCodes.Status409Conflict)
+            .Answers(StatusCodes.Status409Conflict, "the member is already an owner", ErrorCodes.AlreadyOwner)
             .WithName("OfferOwnership")
             .WithSummary("Offer ownership to a member")
             .WithDescription("An owner offers ownership to an active member; nothing changes until they accept. 409 already_owner for an owner.");

@@ -169,6 +169,19 @@ public static class RosterOpenApi
             Answer(400, "a query parameter is missing or invalid", ErrorCodes.ValidationFailed);
         var rateLimited = metadata.OfType<EnableRateLimitingAttribute>().Any();
         if (rateLimited) Answer(429, "the caller made too many of these requests; wait Retry-After seconds", ErrorCodes.RateLimited);
+        if (metadata.OfType<IdempotencyKeysMetadata>().Any() && context.Description.HttpMethod is "POST" or "PUT" or "PATCH" or "DELETE")
+        {
+            operation.Parameters ??= [];
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = IdempotencyFilter.Header, In = ParameterLocation.Header, Required = false,
+                Description = "Makes a retry safe: the same caller, key and request within 24 hours gets the first answer again " +
+                              "(with `Idempotent-Replayed: true`) and nothing runs twice.",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = IdempotencyFilter.MaxKeyLength },
+            });
+            Answer(409, "the Idempotency-Key's first request is still running", ErrorCodes.IdempotencyKeyInUse);
+            Answer(422, "the Idempotency-Key was used with another request", ErrorCodes.IdempotencyKeyReused);
+        }
         var usesStorage = !metadata.OfType<NoStorageMetadata>().Any();
         if (usesStorage) Answer(503, "the database is unreachable; retry after Retry-After seconds", ErrorCodes.StorageUnavailable);
         Answer(500, "an unexpected failure (no internals are revealed)", ErrorCodes.InternalError);
