@@ -24,7 +24,20 @@ public static class MembershipEvents
 
         var user = await ctx.UserAsync(data.UserId!, ct);
         if (user is { DeletedAt: not null })
+        {
+            // Nothing live comes back, but the membership existed in WorkOS: remembered as a tombstone (of the deleted
+            // user), so the invitation seat it took is seen as used whichever of their events arrives later.
+            if (await MembershipByWorkosId.For(ctx.Db)(ctx.Db, data.Id!, ct) is null)
+            {
+                var tombstone = NewRow(organization, data, user, MembershipStatus.Inactive, ctx.Seats.WebhookSeatType, MembershipSource.Webhook, ctx.Now);
+                tombstone.DeletedAt = ctx.Now;
+                Stamp(tombstone, data, evt, eventTime, ctx.Now);
+                ctx.Db.Memberships.Add(tombstone);
+                await ctx.Db.SaveChangesAsync(ct);
+                await StagedSeats.SettleAsync(ctx, organization.Id, data.UserId, user.Email, ct);
+            }
             return EventOutcome.Stale("The user was deleted; a deleted user's memberships are not brought back.");
+        }
         var row = await FindAsync(ctx.Db, organization.Id, data, user, ct);
         if (row is not null)
         {

@@ -66,14 +66,16 @@ public static class UserEvents
         {
             // A tombstone, so a replayed user.created cannot bring the user back.
             if (string.IsNullOrWhiteSpace(data.Email)) return EventOutcome.Ignored("Roster never knew this user.");
-            ctx.Db.Users.Add(new User
+            var tombstone = new User
             {
                 Id = Guid.CreateVersion7(), WorkosUserId = data.Id, Email = User.NormalizeEmail(data.Email), Name = data.FullName,
                 EmailVerified = data.EmailVerified, WorkosUpdatedAt = eventTime, WorkosLastEventId = evt.Id,
                 DeletedAt = ctx.Now, CreatedAt = ctx.Now, UpdatedAt = ctx.Now,
-            });
+            };
+            ctx.Db.Users.Add(tombstone);
+            await ctx.Db.SaveChangesAsync(ct);
             // Memberships mirrored before the user was known go with them.
-            await ForgetAsync(ctx, null, data.Id, ct);
+            await ForgetAsync(ctx, tombstone.Id, data.Id, ct);
             return EventOutcome.Applied("Recorded the deletion of a user Roster had not seen.");
         }
         if (user.DeletedAt is not null) return EventOutcome.Stale("The user is already deleted.");
@@ -97,6 +99,10 @@ public static class UserEvents
         var now = ctx.Now;
         await ctx.Db.Memberships.Where(m => m.DeletedAt == null && ((userId != null && m.UserId == userId) || m.WorkosUserId == workosUserId))
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.DeletedAt, now).SetProperty(m => m.UpdatedAt, now), ct);
+        // Their tombstoned rows keep the person (so an invitation of theirs arriving later is matched by email, StagedSeats).
+        if (userId is not null)
+            await ctx.Db.Memberships.Where(m => m.UserId == null && m.WorkosUserId == workosUserId)
+                .ExecuteUpdateAsync(s => s.SetProperty(m => m.UserId, userId), ct);
         await ctx.Db.RoleAssignments.Where(a => a.DeletedAt == null && a.WorkosUserId == workosUserId)
             .ExecuteUpdateAsync(s => s.SetProperty(a => a.DeletedAt, now).SetProperty(a => a.UpdatedAt, now), ct);
         await ctx.Db.SeatReservations.Where(r => r.ExpiresAt > now && r.WorkosUserId == workosUserId)
