@@ -23,7 +23,7 @@ public static class RefusalsEndpoints
         app.MapGet("/api/organizations/{orgId}/refusals", List)
             .RequireAuthorization()
             .WithTags("Organizations")
-            .WithIntegerParameterDoc("limit", $"Rows per page (default {DefaultLimit}).", 1, MaxLimit)
+            .WithIntegerParameterDoc("limit", $"Rows per page (default {PageRequest.DefaultLimit}).", 1, PageRequest.MaxLimit)
             .WithParameterDoc("after", "The cursor of the next page, from the `Link: <…>; rel=\"next\"` header of the previous one.")
             .Answers(StatusCodes.Status403Forbidden, "the caller is a member but not an owner or admin", ErrorCodes.Forbidden)
             .Answers(StatusCodes.Status404NotFound, "no such organization, or the caller is not an active member of it", ErrorCodes.NotFound)

@@ -11,29 +11,11 @@ public abstract class OutboundWriteTests(WorkOsSyncApp app)
     private readonly HttpClient _webhooks = app.ClientFor(null);
     private FakeWorkOs Fake => app.Fake;
 
-    /// <summary>An organization that exists in WorkOS and in Roster, whose owner (a WorkOS user) has signed in to Roster.</summary>
-    private async Task<(string WorkosOrg, Guid OrgId, TestUser Owner)> SharedOrg()
-    {
-        var (org, created) = Fake.CreateOrganization("Outbound Ltd");
-        (await _webhooks.Deliver(created)).EnsureSuccessStatusCode();
-        var ownerEmail = $"owner.{Guid.NewGuid():N}@example.com";
-        var (ownerId, _) = Fake.CreateUser(ownerEmail);
-        var (_, ownerAdded) = Fake.AddMembership(ownerId, org, ["owner"]);
-        Assert.Equal("applied", await _webhooks.DeliverOk(ownerAdded));
-        var owner = new TestUser(ownerId, ownerEmail, "Owner");
-        await _s.UserIdOf(owner);
-        var orgId = await app.WithDbAsync(db => db.Organizations.Where(o => o.WorkosOrganizationId == org).Select(o => o.Id).SingleAsync());
-        return (org, orgId, owner);
-    }
+    private readonly WorkOsScenario _workos = new(app);
 
-    private async Task<TestUser> WorkOsUser(string name)
-    {
-        var email = $"{name}.{Guid.NewGuid():N}@example.com";
-        var (id, _) = Fake.CreateUser(email);
-        var user = new TestUser(id, email, name);
-        await _s.UserIdOf(user);
-        return user;
-    }
+    private Task<(string WorkosOrg, Guid OrgId, TestUser Owner)> SharedOrg() => _workos.SharedOrg("Outbound Ltd");
+
+    private Task<TestUser> WorkOsUser(string name) => _workos.WorkOsUser(name);
 
     [Fact]
     public async Task AnAcceptedInvitationBecomesAWorkOsMembershipWhoseEchoIsRecognisedAndNotCountedTwice()
