@@ -75,7 +75,7 @@ public static class UserEvents
             ctx.Db.Users.Add(tombstone);
             await ctx.Db.SaveChangesAsync(ct);
             // Memberships mirrored before the user was known go with them.
-            await ForgetAsync(ctx, tombstone.Id, data.Id, ct);
+            await ForgetAsync(ctx, tombstone.Id, data.Id, tombstone.Email, ct);
             return EventOutcome.Applied("Recorded the deletion of a user Roster had not seen.");
         }
         if (user.DeletedAt is not null) return EventOutcome.Stale("The user is already deleted.");
@@ -85,16 +85,18 @@ public static class UserEvents
         user.WorkosUpdatedAt = eventTime;
         user.WorkosLastEventId = evt.Id;
         user.UpdatedAt = ctx.Now;
-        await ForgetAsync(ctx, user.Id, data.Id, ct);
+        await ForgetAsync(ctx, user.Id, data.Id, user.Email, ct);
         return EventOutcome.Applied();
     }
 
     /// <summary>
     /// WorkOS removes a deleted user's memberships; so does Roster (their membership.deleted events may never come): the
     /// user's rows — linked, or mirrored before the user was known — are tombstoned, their role assignments cleared and the
-    /// invitation seats staged for them (by their WorkOS id) released.
+    /// invitation seats staged for them (by their WorkOS id) released. Then the staged-seat rule runs with their email too:
+    /// their membership may have arrived before they (or the invitation's acceptance) were known, and this is the first
+    /// event that ties the two together (their user.created, later in WorkOS's order, arrives stale after this).
     /// </summary>
-    private static async Task ForgetAsync(WebhookContext ctx, Guid? userId, string workosUserId, CancellationToken ct)
+    private static async Task ForgetAsync(WebhookContext ctx, Guid? userId, string workosUserId, string email, CancellationToken ct)
     {
         var now = ctx.Now;
         await ctx.Db.Memberships.Where(m => m.DeletedAt == null && ((userId != null && m.UserId == userId) || m.WorkosUserId == workosUserId))
@@ -107,5 +109,6 @@ public static class UserEvents
             .ExecuteUpdateAsync(s => s.SetProperty(a => a.DeletedAt, now).SetProperty(a => a.UpdatedAt, now), ct);
         await ctx.Db.SeatReservations.Where(r => r.ExpiresAt > now && r.WorkosUserId == workosUserId)
             .ExecuteUpdateAsync(s => s.SetProperty(r => r.ExpiresAt, now), ct);
+        await StagedSeats.SettleAsync(ctx, null, workosUserId, email, ct);
     }
 }

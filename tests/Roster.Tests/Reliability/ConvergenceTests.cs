@@ -496,6 +496,36 @@ public abstract class ConvergenceTests(ConvergenceHosts hosts, ITestOutputHelper
             Assert.True(_outcomes.ContainsKey(reached), $"No delivery answered '{reached}'; the generator needs tuning.");
     }
 
+    /// <summary>Counter-examples the property found, replayed one delivery at a time in the order that broke convergence.</summary>
+    public static TheoryData<string, int[], int[]> FoundCounterExamples => new()
+    {
+        // Seed 8185455639416068402 (SQLite): the invitation's accepted event comes before its created event, and the
+        // invitee is deleted (their user.created stale after it) before their membership arrives: the seat staged for
+        // the invitation was left live for a person WorkOS had seated and deleted.
+        {
+            "an invitation accepted before it is created, for a user deleted before their membership arrives",
+            [787474, 697779, 801543, 984257, 353953, 119813, 592181, 253031, 825431, 59819, 515901],
+            [0, 18, 9, 3, 16, 4, 1, 13, 10, 2, 19, 11, 7, 5, 17, 15, 16, 6, 19, 14, 2, 15, 8, 11, 12]
+        },
+    };
+
+    [Theory]
+    [MemberData(nameof(FoundCounterExamples))]
+    public async Task ACounterExampleOnceFoundEndsInWorkOsFinalState(string what, int[] choices, int[] order)
+    {
+        var tag = Guid.NewGuid().ToString("N")[..10];
+        var history = WorkOsHistory.Build(choices, tag, DateTime.UtcNow.AddHours(-2));
+        foreach (var evt in history.Events) await DeliverAsync(hosts.Reference, evt, count: false);
+        foreach (var index in order) await DeliverAsync(hosts.Subjects[0], history.Events[index], count: false);
+
+        var inOrder = await SnapshotAsync(hosts.Reference, history);
+        var shuffled = await SnapshotAsync(hosts.Subjects[0], history);
+        Assert.True(inOrder.SetEquals(history.Expected()), Difference("in WorkOS's order", history.Expected(), inOrder));
+        Assert.True(shuffled.SetEquals(inOrder), what + ": " + Difference("in the recorded order", inOrder, shuffled));
+        await AssertInvariantsAsync(hosts.Subjects[0], history);
+        await AssertSeatsAsync(hosts.Subjects[0], history);
+    }
+
     /// <summary>Shorter histories first (halves, quarters, … single choices dropped), then one at a time; at most 90 s of it.</summary>
     private IEnumerable<ConvergenceCase> Shrink(ConvergenceCase failing)
     {
@@ -516,13 +546,13 @@ public abstract class ConvergenceTests(ConvergenceHosts hosts, ITestOutputHelper
         var history = WorkOsHistory.Build(c.Choices, tag, DateTime.UtcNow.AddHours(-2));
 
         foreach (var evt in history.Events) await DeliverAsync(hosts.Reference, evt, count: false);
-        await DeliverShuffledAsync(history, c);
+        var order = await DeliverShuffledAsync(history, c);
 
         var expected = history.Expected();
         var inOrder = await SnapshotAsync(hosts.Reference, history);
         var shuffled = await SnapshotAsync(hosts.Subjects[0], history);
         Assert.True(inOrder.SetEquals(expected), Difference("in WorkOS's order", expected, inOrder));
-        Assert.True(shuffled.SetEquals(inOrder), Difference("shuffled, duplicated and concurrent", inOrder, shuffled));
+        Assert.True(shuffled.SetEquals(inOrder), Difference("shuffled, duplicated and concurrent", inOrder, shuffled) + Environment.NewLine + order);
         await AssertInvariantsAsync(hosts.Subjects[0], history);
         await AssertSeatsAsync(hosts.Subjects[^1], history);
     }
@@ -532,7 +562,8 @@ public abstract class ConvergenceTests(ConvergenceHosts hosts, ITestOutputHelper
         $"  missing:{Environment.NewLine}{string.Join(Environment.NewLine, expected.Except(actual).Select(l => "    " + l))}{Environment.NewLine}" +
         $"  unexpected:{Environment.NewLine}{string.Join(Environment.NewLine, actual.Except(expected).Select(l => "    " + l))}";
 
-    private async Task DeliverShuffledAsync(WorkOsHistory history, ConvergenceCase c)
+    /// <summary>Delivers the history shuffled and partly duplicated, <c>c.Concurrency</c> at once; returns the order it drew, for the failure message.</summary>
+    private async Task<string> DeliverShuffledAsync(WorkOsHistory history, ConvergenceCase c)
     {
         var random = new Random(c.DeliverySeed);
         var deliveries = history.Events.Concat(history.Events.Where(_ => random.Next(4) == 0)).ToArray();
@@ -544,6 +575,8 @@ public abstract class ConvergenceTests(ConvergenceHosts hosts, ITestOutputHelper
             for (var i = Interlocked.Increment(ref next); i < deliveries.Length; i = Interlocked.Increment(ref next))
                 await DeliverAsync(subjects[(i + worker) % subjects.Length], deliveries[i], count: true);
         })));
+        var position = history.Events.Select((e, i) => (e, i)).ToDictionary(p => p.e, p => p.i);
+        return "  delivery order (index in WorkOS's order, type): " + string.Join(", ", deliveries.Select(d => $"{position[d]} {d.Type}"));
     }
 
     /// <summary>One delivery as WorkOS makes it: anything but a 200 is tried again (a 503 is Roster asking for that).</summary>
