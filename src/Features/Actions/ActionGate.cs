@@ -66,6 +66,9 @@ public sealed class ActionGate(RosterDb db, WebhookContext ctx, SeatGate seatGat
         if (organization.DeletedAt is not null) return ActionDecision.Allow("organization_deleted");
         // The lock reads the plan with it, so a plan change committed meanwhile is the limit this sign-in is held to.
         await seatGate.LockAsync(organization, ct);
+        // The person's lock, in the order the membership webhook takes them: their user.created (which links their
+        // memberships) cannot commit between our read of the user and the row we mirror for them.
+        await db.LockAsync(MirrorLocks.User, context.User.Id, ct);
 
         var user = await ctx.LiveUserAsync(context.User.Id, ct);
         var row = await MembershipEvents.FindAsync(db, organization.Id, data, user, ct);

@@ -68,6 +68,29 @@ public abstract class ConvergenceRegressionTests(RosterApp app)
     }
 
     [Fact]
+    public async Task AUserCreatedAndTheirFirstSignInIntoTheOrganizationAtTheSameMomentAlwaysEndLinked()
+    {
+        // The sign-in gate (WorkOS Actions) mirrors the membership it seats, as the webhook does: it must take the
+        // person's lock too, or a user.created committing meanwhile links nothing and the seated row stays without its user.
+        var org = await MirroredOrg(plan: "company_leader");
+        var people = Enumerable.Range(0, Pairs).Select(i => (Sub: WorkOs.NewId("user"), Om: WorkOs.NewId("om"))).ToList();
+        await Task.WhenAll(people.Select(async p =>
+        {
+            var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var created = Task.Run(async () => { await start.Task; return await app.ClientFor(null).DeliverOk(WorkOs.Envelope("user.created", WorkOs.User(p.Sub, $"{p.Sub}@example.com"))); });
+            var signIn = Task.Run(async () => { await start.Task; return await app.ClientFor(null).Act(WorkOsActions.Authentication(p.Sub, $"{p.Sub}@example.com", org.WorkosId, p.Om)); });
+            start.SetResult();
+            Assert.Equal("applied", await created);
+            Assert.Equal("Allow", (await signIn).Verdict);
+        }));
+
+        var rows = await app.MembershipsOfAsync(org.Id);
+        Assert.Equal(Pairs, rows.Count(r => r.DeletedAt is null));
+        var unlinked = rows.Where(r => r.UserId is null).Select(r => r.WorkosUserId).ToList();
+        Assert.True(unlinked.Count == 0, $"{unlinked.Count} of {Pairs} seated memberships were left without their user: {string.Join(", ", unlinked)}");
+    }
+
+    [Fact]
     public async Task SigningInLinksAMembershipThatWasLeftUnlinked()
     {
         var org = await MirroredOrg();
