@@ -97,7 +97,7 @@ public static class RosterCommands
                 default: return Print(error, $"workos sync: unexpected argument '{args[i]}'.\n{Usage}", 2);
             }
         }
-        if (!services.GetRequiredService<Features.WebhookIngest.WorkOsOptions>().IsApiConfigured)
+        if (!services.GetRequiredService<Infrastructure.WorkOs.WorkOsOptions>().IsApiConfigured)
             return Print(error, "workos sync needs WorkOS__ApiKey.", 1);
 
         using var scope = services.CreateScope();

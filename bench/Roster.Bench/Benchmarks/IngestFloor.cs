@@ -4,7 +4,7 @@ using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 using Roster.Bench.Infrastructure;
-using Roster.Features.Notifications;
+using Roster.Infrastructure.Seats;
 
 namespace Roster.Bench.Benchmarks;
 

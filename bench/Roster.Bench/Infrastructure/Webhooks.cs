@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
-using Roster.Features.WebhookIngest;
+using Roster.Infrastructure.WorkOs;
 
 namespace Roster.Bench.Infrastructure;
 

@@ -4,10 +4,10 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Roster.Bench.Infrastructure;
-using Roster.Features.WebhookIngest;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Seats;
 using Roster.Migrations;
+using Roster.Infrastructure.WorkOs;
 
 namespace Roster.Bench.Micro;
 

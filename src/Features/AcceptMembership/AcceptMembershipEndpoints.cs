@@ -1,13 +1,14 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
-using Roster.Features.WebhookIngest;
 using Roster.Features.WorkOsSync;
+using Roster.Features.WebhookIngest;
 using Roster.Infrastructure.Auth;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Http;
 using Roster.Infrastructure.Http.OpenApi;
 using Roster.Infrastructure.Memberships;
 using Roster.Infrastructure.Seats;
+using Roster.Infrastructure.WorkOs;
 
 namespace Roster.Features.AcceptMembership;
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Roster.Features.WebhookIngest;
+using Roster.Infrastructure.WorkOs;
 
 namespace Roster.Features.Actions;
 

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Roster.Features.WebhookIngest;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Seats;
+using Roster.Infrastructure.WorkOs;
 
 namespace Roster.Features.Actions;
 

@@ -4,6 +4,7 @@ using Roster.Infrastructure.Configuration;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Http;
 using Roster.Infrastructure.Http.OpenApi;
+using Roster.Infrastructure.WorkOs;
 
 namespace Roster.Features.Actions;
 

@@ -3,9 +3,9 @@ using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
-using Roster.Features.AddMember;
-using Roster.Features.WebhookIngest;
 using Roster.Features.WorkOsSync;
+using Roster.Features.WebhookIngest;
+using Roster.Features.AddMember;
 using Roster.Infrastructure.Auth;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Http;
@@ -13,6 +13,7 @@ using Roster.Infrastructure.Http.OpenApi;
 using Roster.Infrastructure.Memberships;
 using Roster.Infrastructure.Seats;
 using static Roster.Infrastructure.Memberships.MembershipQueries;
+using Roster.Infrastructure.WorkOs;
 
 namespace Roster.Features.JoinRequests;
 

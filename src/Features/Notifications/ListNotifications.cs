@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Http;
 using Roster.Infrastructure.Http.OpenApi;
+using Roster.Infrastructure.Outbox;
 
 namespace Roster.Features.Notifications;
 

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using Roster.Infrastructure.Data;
+using Roster.Infrastructure.Outbox;
+using Roster.Infrastructure.Seats;
 
 namespace Roster.Features.Notifications;
 

@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using Polly;
 using Polly.Retry;
 using Polly.Timeout;
+using Roster.Infrastructure.Outbox;
 
 namespace Roster.Features.Notifications;
 

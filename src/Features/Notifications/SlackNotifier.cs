@@ -1,13 +1,12 @@
 using Microsoft.EntityFrameworkCore;
 using Roster.Infrastructure.Data;
+using Roster.Infrastructure.Outbox;
+using Roster.Infrastructure.Seats;
 
 namespace Roster.Features.Notifications;
 
 /// <summary>Where a notification went.</summary>
 public sealed record SlackDelivery(string Channel, int Recipients, string? Ts);
-
-/// <summary>A notification that can never be sent as it stands (unknown kind, unreadable payload, nowhere to post).</summary>
-public sealed class UndeliverableNotificationException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>One owner or admin Slack can reach: Roster's user id and their Slack id.</summary>
 public sealed record SlackRecipient(Guid UserId, string SlackUserId);
@@ -24,6 +23,8 @@ public sealed class SlackNotifier(RosterDb db, SlackClient slack, SlackOptions o
     public IReadOnlyCollection<string> Kinds { get; } = [NotificationKinds.MembershipRefused, NotificationKinds.SeatWarning];
 
     public bool IsConfigured => options.HasToken;
+
+    public string ConfiguredBy => "Slack:BotToken";
 
     async Task<string> IOutboxSender.SendAsync(NotificationOutboxRow row, CancellationToken ct)
     {

@@ -1,8 +1,8 @@
 using Microsoft.EntityFrameworkCore;
-using Roster.Features.Notifications;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Memberships;
 using Roster.Infrastructure.Seats;
+using Roster.Infrastructure.WorkOs;
 
 namespace Roster.Features.WebhookIngest;
 

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Roster.Infrastructure.Data;
+using Roster.Infrastructure.WorkOs;
 
 namespace Roster.Features.WebhookIngest;
 

@@ -1,17 +1,9 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Roster.Infrastructure.Data;
+using Roster.Infrastructure.WorkOs;
 
 namespace Roster.Features.WebhookIngest;
-
-public sealed record WorkOsRole(
-    string? Slug,
-    string? Name,
-    string? Description,
-    IReadOnlyList<string>? Permissions,
-    string? OrganizationId,
-    DateTime? CreatedAt,
-    DateTime? UpdatedAt);
 
 /// <summary>
 /// role.* (environment-wide) and organization_role.* (one organization): roles are keyed by slug, as the events

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Memberships;
+using Roster.Infrastructure.WorkOs;
 
 namespace Roster.Features.WebhookIngest;
 

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Seats;
+using Roster.Infrastructure.WorkOs;
 
 namespace Roster.Features.WebhookIngest;
 
@@ -79,7 +80,7 @@ public sealed class WebhookContext(
         var emailOnly = await Db.SeatReservations.AnyAsync(r => r.OrganizationId == organizationId && r.ExpiresAt > now
             && r.WorkosUserId == null && r.Email != null && r.Source == SeatReservationSources.Invitation, ct);
         if (!emailOnly) return null;
-        var user = await services.GetRequiredService<WorkOsSync.WorkOsClient>().GetUserAsync(workosUserId, ct);
+        var user = await services.GetRequiredService<WorkOsClient>().GetUserAsync(workosUserId, ct);
         return user?.Email is { } email ? User.NormalizeEmail(email) : null;
     }
 

@@ -4,39 +4,9 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Roster.Infrastructure.Http;
 using Roster.Infrastructure.Http.OpenApi;
 using Roster.Infrastructure.Telemetry;
+using Roster.Infrastructure.WorkOs;
 
 namespace Roster.Features.WebhookIngest;
-
-public sealed class WorkOsOptions
-{
-    public string? WebhookSecret { get; set; }
-    public int WebhookToleranceSeconds { get; set; } = 180;
-    public string? ApiKey { get; set; }
-    public string BaseUrl { get; set; } = "https://api.workos.com/";
-
-    /// <summary>Outbound writes and Events API sync happen only with an API key; without one Roster runs standalone.</summary>
-    public bool IsApiConfigured => !string.IsNullOrWhiteSpace(ApiKey);
-
-    public int MaxRetries { get; set; } = 3;
-    public int RetryBaseDelayMilliseconds { get; set; } = 200;
-    public int MaxRetryAfterSeconds { get; set; } = 30;
-
-    /// <summary>How long after a webhook its organization's Events API sync runs (later webhooks push it back).</summary>
-    public int SyncDebounceSeconds { get; set; } = 5;
-
-    /// <summary>Seconds between full reconciliations of every organization through the Events API; 0 (the default) turns it off.</summary>
-    public int ReconcileIntervalSeconds { get; set; }
-
-    /// <summary>
-    /// The WorkOS role slug each Roster role is written as (<c>WorkOS__RoleSlugs__owner=admin</c>, …); a role not listed is
-    /// written under its own name. WorkOS environments start with <c>member</c> and <c>admin</c> only, so <c>owner</c>
-    /// needs either a WorkOS role of that slug or an entry here.
-    /// </summary>
-    public Dictionary<string, string> RoleSlugs { get; set; } = new(StringComparer.OrdinalIgnoreCase);
-
-    public string RoleSlugFor(string rosterRole) =>
-        RoleSlugs.TryGetValue(rosterRole, out var slug) && !string.IsNullOrWhiteSpace(slug) ? slug.Trim() : rosterRole;
-}
 
 public sealed record WebhookAnswer([property: OneOf(typeof(Infrastructure.Data.WebhookOutcomes))] string Outcome);
 
@@ -46,7 +16,6 @@ public static class WorkOsWebhookEndpoint
 
     public static IServiceCollection AddWebhookIngest(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddSingleton(configuration.GetSection("WorkOS").Get<WorkOsOptions>() ?? new WorkOsOptions());
         services.AddScoped<WebhookContext>();
         services.AddScoped<WebhookProcessor>();
         return services;
@@ -84,7 +53,7 @@ public static class WorkOsWebhookEndpoint
 
     /// <summary>Signature first (over the raw bytes), then shape, then one transaction per event.</summary>
     public static async Task<Results<Ok<WebhookAnswer>, ProblemHttpResult>> Receive(
-        HttpRequest request, WebhookProcessor processor, WorkOsSync.SyncScheduler sync, WorkOsOptions options, TimeProvider clock,
+        HttpRequest request, WebhookProcessor processor, SyncScheduler sync, WorkOsOptions options, TimeProvider clock,
         RosterMetrics metrics, ILogger<WebhookProcessor> logger, CancellationToken ct)
     {
         if (request.ContentLength > MaxBodyBytes) return TooLarge();
@@ -115,7 +84,7 @@ public static class WorkOsWebhookEndpoint
             var outcome = await processor.ProcessAsync(evt, Encoding.UTF8.GetString(body), ct);
             logger.LogInformation("WorkOS event {EventId} ({EventType}): {Outcome}", evt.Id, evt.Event, outcome);
             foreach (var activity in new[] { requestSpan, span }) activity?.SetTag(TraceTags.Outcome, outcome);
-            metrics.WebhookEvent(evt.Event, outcome);
+            metrics.WebhookEvent(evt.Event, WebhookProcessor.Handles(evt.Event), outcome);
             if (outcome != Infrastructure.Data.WebhookOutcomes.Duplicate) sync.AfterWebhook(evt);
             return TypedResults.Ok(new WebhookAnswer(outcome));
         }
@@ -123,7 +92,7 @@ public static class WorkOsWebhookEndpoint
         {
             return Problems.Validation("data", ex.Message);
         }
-        catch (Exception ex) when (ex is WorkOsSync.WorkOsApiException or HttpRequestException)
+        catch (Exception ex) when (ex is WorkOsApiException or HttpRequestException)
         {
             // Applying this event needed WorkOS itself (see WebhookContext.EmailOfUnknownUserAsync); WorkOS will retry.
             logger.LogWarning("WorkOS event {EventId} not applied: WorkOS could not be asked ({Error})", evt.Id, ex.Message);

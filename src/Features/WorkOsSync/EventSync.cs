@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Roster.Features.WebhookIngest;
 using Roster.Infrastructure.Data;
+using Roster.Infrastructure.WorkOs;
 
 namespace Roster.Features.WorkOsSync;
 
@@ -17,10 +18,10 @@ public sealed record SyncResult(string Key, bool Ran, int Applied, int Duplicate
 public sealed class EventSync(IServiceScopeFactory scopes, WorkOsClient workos, SyncLocks locks, TimeProvider clock, ILogger<EventSync> logger)
 {
     /// <summary>Key of the cursor for environment-wide role events.</summary>
-    public const string EnvironmentKey = "";
+    public const string EnvironmentKey = SyncScheduler.EnvironmentKey;
 
     /// <summary>Key of the cursor for <c>user.*</c> events (environment-wide: users belong to no one organization).</summary>
-    public const string UsersKey = "users";
+    public const string UsersKey = SyncScheduler.UsersKey;
 
     /// <summary>Key of the <see cref="SyncResult"/> that reports discovering organizations through List Organizations.</summary>
     public const string OrganizationListKey = "organizations";

@@ -1,8 +1,8 @@
 using System.Net;
 using Microsoft.EntityFrameworkCore;
-using Roster.Features.Notifications;
-using Roster.Features.WebhookIngest;
 using Roster.Infrastructure.Data;
+using Roster.Infrastructure.WorkOs;
+using Roster.Infrastructure.Outbox;
 
 namespace Roster.Features.WorkOsSync;
 
@@ -30,6 +30,8 @@ public sealed class WorkOsOrganizationSender(RosterDb db, WorkOsClient workos, W
     public IReadOnlyCollection<string> Kinds { get; } = [OrganizationWrites.UpdateOrganization];
 
     public bool IsConfigured => options.IsApiConfigured;
+
+    public string ConfiguredBy => "WorkOS:ApiKey";
 
     public async Task<string> SendAsync(NotificationOutboxRow row, CancellationToken ct)
     {

@@ -1,8 +1,8 @@
 using System.Net;
 using Microsoft.EntityFrameworkCore;
-using Roster.Features.Notifications;
-using Roster.Features.WebhookIngest;
 using Roster.Infrastructure.Data;
+using Roster.Infrastructure.WorkOs;
+using Roster.Infrastructure.Outbox;
 
 namespace Roster.Features.WorkOsSync;
 
@@ -71,6 +71,8 @@ public sealed class WorkOsOutboundSender(RosterDb db, WorkOsClient workos, WorkO
     public IReadOnlyCollection<string> Kinds { get; } = [OutboundKinds.CreateMembership, OutboundKinds.DeleteMembership, OutboundKinds.UpdateMembershipRole];
 
     public bool IsConfigured => options.IsApiConfigured;
+
+    public string ConfiguredBy => "WorkOS:ApiKey";
 
     /// <summary>The Idempotency-Key of a create: one per outbox row, the same on every try of it.</summary>
     public static string IdempotencyKey(NotificationOutboxRow row) => $"roster-outbox-{row.Id:N}";

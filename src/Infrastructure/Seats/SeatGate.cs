@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Http;
+using Roster.Infrastructure.WorkOs;
 
 namespace Roster.Infrastructure.Seats;
 

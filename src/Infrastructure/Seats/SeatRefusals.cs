@@ -1,5 +1,5 @@
-using Roster.Features.Notifications;
 using Roster.Infrastructure.Data;
+using Roster.Infrastructure.Outbox;
 
 namespace Roster.Infrastructure.Seats;
 
@@ -46,7 +46,7 @@ public static class SeatRefusals
         if (notify)
         {
             // Keyed by the event (or action) id: a refusal is told once however often its transaction is retried.
-            Outbox.Enqueue(db, NotificationKinds.MembershipRefused, $"{NotificationKinds.MembershipRefused}:{refused.EventId}",
+            Outbox.Outbox.Enqueue(db, NotificationKinds.MembershipRefused, $"{NotificationKinds.MembershipRefused}:{refused.EventId}",
                 new MembershipRefusedNotification(organization.Id, organization.WorkosOrganizationId, organization.Name, refused.WorkosUserId,
                     refused.Email, refused.Name, refused.Usage.SeatType, refused.Usage.Limit, refused.Usage.Used, refused.EventId,
                     refused.Kind == RefusalKinds.SignIn ? RefusalKinds.SignIn : null),

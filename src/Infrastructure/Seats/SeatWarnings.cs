@@ -1,6 +1,6 @@
 using Microsoft.EntityFrameworkCore;
-using Roster.Features.Notifications;
 using Roster.Infrastructure.Data;
+using Roster.Infrastructure.Outbox;
 
 namespace Roster.Infrastructure.Seats;
 
@@ -35,7 +35,7 @@ public sealed class SeatWarnings(RosterDb db, SeatLedger ledger, TimeProvider cl
         if (target > level)
         {
             state.Crossings++;
-            Outbox.Enqueue(db, NotificationKinds.SeatWarning,
+            Outbox.Outbox.Enqueue(db, NotificationKinds.SeatWarning,
                 $"{NotificationKinds.SeatWarning}:{organization.Id}:{seatType}:{state.Crossings}",
                 new SeatWarningNotification(organization.Id, organization.WorkosOrganizationId, organization.Name, seatType, target, usage.Limit, usage.Used),
                 now);

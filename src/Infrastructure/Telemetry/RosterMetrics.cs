@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Microsoft.EntityFrameworkCore;
-using Roster.Features.WebhookIngest;
 using Roster.Infrastructure.Data;
+using Roster.Infrastructure.Outbox;
 
 namespace Roster.Infrastructure.Telemetry;
 
@@ -57,9 +57,10 @@ public sealed class RosterMetrics : IDisposable
             "Seconds since the Events API sync of each organization last completed (organization \"\" = environment role events).");
     }
 
-    public void WebhookEvent(string eventType, string outcome) =>
+    /// <param name="handled">Whether Roster handles this event type (the webhook processor knows).</param>
+    public void WebhookEvent(string eventType, bool handled, string outcome) =>
         // Types Roster does not handle are one series: they come from outside, so they must not grow the series count.
-        _webhookEvents.Add(1, new("workos.event.type", WebhookProcessor.Handles(eventType) ? eventType : "other"),
+        _webhookEvents.Add(1, new("workos.event.type", handled ? eventType : "other"),
             new("roster.webhook.outcome", outcome));
 
     public void SeatRefused(string gate, string seatType) =>

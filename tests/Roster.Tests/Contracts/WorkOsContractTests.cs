@@ -4,11 +4,12 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Roster.Features.WebhookIngest;
 using Roster.Features.WorkOsSync;
+using Roster.Features.WebhookIngest;
 using Roster.Infrastructure.Data;
 using Roster.Tests.Support;
 using Roster.Tests.WorkOsSync;
+using Roster.Infrastructure.WorkOs;
 
 namespace Roster.Tests.Contracts;
 

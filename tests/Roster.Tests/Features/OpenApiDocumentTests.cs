@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Roster.Infrastructure.Http;
 using Roster.Tests.Support;
+using Roster.Infrastructure.WorkOs;
 
 namespace Roster.Tests.Features;
 

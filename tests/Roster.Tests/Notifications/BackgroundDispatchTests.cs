@@ -1,9 +1,10 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Roster.Features.Notifications;
 using Roster.Infrastructure.Data;
 using Roster.Tests.Support;
+using Roster.Infrastructure.Outbox;
+using Roster.Infrastructure.Seats;
 
 namespace Roster.Tests.Notifications;
 

@@ -2,9 +2,10 @@ using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Roster.Features.Notifications;
 using Roster.Infrastructure.Data;
 using Roster.Tests.Support;
+using Roster.Infrastructure.Outbox;
+using Roster.Infrastructure.Seats;
 
 namespace Roster.Tests.Notifications;
 

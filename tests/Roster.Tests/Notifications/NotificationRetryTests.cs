@@ -2,6 +2,7 @@ using System.Net;
 using Roster.Features.Notifications;
 using Roster.Infrastructure.Data;
 using Roster.Tests.Support;
+using Roster.Infrastructure.Outbox;
 
 namespace Roster.Tests.Notifications;
 

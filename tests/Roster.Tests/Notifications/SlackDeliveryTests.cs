@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Roster.Features.Notifications;
 using Roster.Infrastructure.Data;
 using Roster.Tests.Support;
+using Roster.Infrastructure.Outbox;
 
 namespace Roster.Tests.Notifications;
 

@@ -1,9 +1,10 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
-using Roster.Features.Notifications;
 using Roster.Infrastructure.Data;
 using Roster.Tests.Support;
+using Roster.Infrastructure.Outbox;
+using Roster.Infrastructure.Seats;
 
 namespace Roster.Tests.Notifications;
 

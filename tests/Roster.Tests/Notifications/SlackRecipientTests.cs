@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using Roster.Features.Notifications;
 using Roster.Infrastructure.Data;
 using Roster.Tests.Support;
 

@@ -8,11 +8,12 @@ using FsCheck;
 using FsCheck.Fluent;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.IdentityModel.Tokens;
-using Roster.Features.WebhookIngest;
 using Roster.Infrastructure.Auth;
 using Roster.Tests.Features;
 using Roster.Tests.Support;
 using Xunit.Abstractions;
+using Roster.Infrastructure.WorkOs;
+using Roster.Infrastructure.Outbox;
 using P = Roster.Tests.Reliability.FuzzGenerators.Placeholders;
 
 namespace Roster.Tests.Reliability;

@@ -4,7 +4,6 @@ using System.Net;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Roster.Features.Notifications;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Memberships;
 using Roster.Infrastructure.Seats;
@@ -12,6 +11,7 @@ using Roster.Migrations;
 using Roster.Tests.Notifications;
 using Roster.Tests.Support;
 using Xunit.Abstractions;
+using Roster.Infrastructure.Outbox;
 
 namespace Roster.Tests.Reliability;
 

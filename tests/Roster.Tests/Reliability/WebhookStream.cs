@@ -4,11 +4,11 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Roster.Features.Notifications;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Http;
 using Roster.Infrastructure.Seats;
 using Roster.Tests.Support;
+using Roster.Infrastructure.Outbox;
 
 namespace Roster.Tests.Reliability;
 

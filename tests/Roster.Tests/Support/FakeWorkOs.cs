@@ -388,7 +388,7 @@ public sealed class FakeWorkOs : IAsyncDisposable
         var data = node["data"]!;
         var organizationId = type.StartsWith("organization.", StringComparison.Ordinal) ? data["id"]?.GetValue<string>()
             : data["organization_id"]?.GetValue<string>();
-        var at = Roster.Features.WebhookIngest.WorkOsTime.TryParse(node["created_at"]?.GetValue<string>(), out var parsed) ? parsed : DateTime.UtcNow;
+        var at = Roster.Infrastructure.WorkOs.WorkOsTime.TryParse(node["created_at"]?.GetValue<string>(), out var parsed) ? parsed : DateTime.UtcNow;
         lock (_gate) _events.Add(new StoredEvent(new FakeEvent(node["id"]!.GetValue<string>(), type, at, eventJson), organizationId));
     }
 

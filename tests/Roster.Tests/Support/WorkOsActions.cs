@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Roster.Features.WebhookIngest;
+using Roster.Infrastructure.WorkOs;
 
 namespace Roster.Tests.Support;
 

@@ -1,7 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using Roster.Features.WebhookIngest;
+using Roster.Infrastructure.WorkOs;
 
 namespace Roster.Tests.Support;
 

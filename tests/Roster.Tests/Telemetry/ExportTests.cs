@@ -212,7 +212,7 @@ public sealed class JsonLogTests
             // Until the outbox has tried Slack (the refusal's notification) and the sync has tried WorkOS.
             var deadline = DateTime.UtcNow.AddSeconds(30);
             while (DateTime.UtcNow < deadline
-                   && !(lines.Any(l => l.Contains("Roster.Features.Notifications", StringComparison.Ordinal) && l.Contains("attempt", StringComparison.Ordinal))
+                   && !(lines.Any(l => l.Contains("Roster.Infrastructure.Outbox", StringComparison.Ordinal) && l.Contains("attempt", StringComparison.Ordinal))
                         && lines.Any(l => l.Contains("System.Net.Http.HttpClient", StringComparison.Ordinal) && l.Contains("127.0.0.1", StringComparison.Ordinal))))
                 await Task.Delay(200);
         }

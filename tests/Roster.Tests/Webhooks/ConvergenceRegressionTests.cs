@@ -286,7 +286,7 @@ public abstract class ConvergenceRegressionTests(RosterApp app)
         var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/workos") { Content = new ByteArrayContent(bytes) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         request.Headers.TryAddWithoutValidation("WorkOS-Signature",
-            Roster.Features.WebhookIngest.WorkOsSignature.Header(WorkOs.WebhookSecret, DateTimeOffset.UtcNow, bytes));
+            Roster.Infrastructure.WorkOs.WorkOsSignature.Header(WorkOs.WebhookSecret, DateTimeOffset.UtcNow, bytes));
 
         await (await _workos.SendAsync(request)).ShouldBeProblem(HttpStatusCode.BadRequest, "validation_failed");
         Assert.False(await app.WithDbAsync(db => db.WebhookEvents.AnyAsync(e => e.EventId == eventId)));

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
-using Roster.Features.WebhookIngest;
 using Roster.Tests.Support;
+using Roster.Infrastructure.WorkOs;
 
 namespace Roster.Tests.Webhooks;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using Microsoft.EntityFrameworkCore;
-using Roster.Cli;
 using Roster.Features.WorkOsSync;
+using Roster.Cli;
 using Roster.Infrastructure.Data;
 using Microsoft.Extensions.DependencyInjection;
 using Roster.Tests.Support;

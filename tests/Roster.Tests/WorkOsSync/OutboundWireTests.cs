@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Roster.Features.WorkOsSync;
 using Roster.Infrastructure.Data;
 using Roster.Tests.Support;
+using Roster.Infrastructure.WorkOs;
 
 namespace Roster.Tests.WorkOsSync;
 

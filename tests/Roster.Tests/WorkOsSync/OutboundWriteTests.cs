@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.EntityFrameworkCore;
 using Roster.Infrastructure.Data;
 using Roster.Tests.Support;
+using Roster.Infrastructure.WorkOs;
 
 namespace Roster.Tests.WorkOsSync;
 

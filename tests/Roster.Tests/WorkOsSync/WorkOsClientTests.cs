@@ -1,7 +1,6 @@
 using System.Net;
-using Roster.Features.WebhookIngest;
-using Roster.Features.WorkOsSync;
 using Roster.Tests.Support;
+using Roster.Infrastructure.WorkOs;
 
 namespace Roster.Tests.WorkOsSync;
 
@@ -67,6 +66,20 @@ public sealed class WorkOsClientTests : IAsyncLifetime
         var refused = await Assert.ThrowsAsync<WorkOsApiException>(() => _client.CreateMembershipAsync(user, "org_missing", ["member"], "key-missing", CancellationToken.None));
         Assert.Equal(HttpStatusCode.NotFound, refused.Status);
         Assert.Equal("entity_not_found", refused.Code);
+        Assert.Equal(before + 1, _fake.Requests.Count);
+    }
+
+    [Fact]
+    public async Task WithMaxRetriesZeroTheClientIsBuiltAndTriesOnce()
+    {
+        var (user, _) = _fake.CreateUser("once@example.com");
+        var once = new WorkOsClient(new HttpClient(), new WorkOsOptions { ApiKey = _fake.ApiKey, BaseUrl = _fake.BaseUrl.ToString(), MaxRetries = 0 });
+        Assert.NotNull(await once.GetUserAsync(user, CancellationToken.None));
+
+        _fake.FailNext(1, 503);
+        var before = _fake.Requests.Count;
+        var gaveUp = await Assert.ThrowsAsync<WorkOsApiException>(() => once.GetUserAsync(user, CancellationToken.None));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, gaveUp.Status);
         Assert.Equal(before + 1, _fake.Requests.Count);
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Roster.Tests.Support;
+using Roster.Infrastructure.WorkOs;
 
 namespace Roster.Tests.WorkOsSync;
 

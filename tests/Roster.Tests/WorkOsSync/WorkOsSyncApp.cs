@@ -1,9 +1,10 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Roster.Features.Notifications;
 using Roster.Features.WorkOsSync;
+using Roster.Features.Notifications;
 using Roster.Infrastructure.Data;
 using Roster.Tests.Support;
+using Roster.Infrastructure.Outbox;
 
 namespace Roster.Tests.WorkOsSync;
 

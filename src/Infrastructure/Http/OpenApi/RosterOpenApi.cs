@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.OpenApi;
 using Roster.Infrastructure.Auth;
 using Roster.Infrastructure.Seats;
+using Roster.Infrastructure.WorkOs;
 using OpenApiDoc = Microsoft.OpenApi.OpenApiDocument;
 
 namespace Roster.Infrastructure.Http.OpenApi;

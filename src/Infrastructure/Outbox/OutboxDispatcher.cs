@@ -1,7 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Roster.Infrastructure.Data;
 
-namespace Roster.Features.Notifications;
+namespace Roster.Infrastructure.Outbox;
 
 /// <summary>
 /// Sends what the outbox holds. A call claims a batch of due rows (not sent, not failed, next_attempt_at reached)

@@ -2,7 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Http;
 
-namespace Roster.Features.Notifications;
+namespace Roster.Infrastructure.Outbox;
 
 /// <summary>
 /// The notifier is degraded while a pending row waits on a paused sender (its last error says so, see

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Roster.Features.WebhookIngest;
+namespace Roster.Infrastructure.WorkOs;
 
 /// <summary>The envelope WorkOS delivers (webhooks) and lists (Events API): id, event type, data, created_at.</summary>
 public sealed record WorkOsEvent(string Id, string Event, JsonElement Data, DateTime? CreatedAt)
@@ -141,5 +141,14 @@ public sealed record WorkOsInvitation(
     string? InviterUserId,
     string? AcceptedUserId,
     string? RoleSlug,
+    DateTime? CreatedAt,
+    DateTime? UpdatedAt);
+
+public sealed record WorkOsRole(
+    string? Slug,
+    string? Name,
+    string? Description,
+    IReadOnlyList<string>? Permissions,
+    string? OrganizationId,
     DateTime? CreatedAt,
     DateTime? UpdatedAt);

@@ -1,4 +1,4 @@
-namespace Roster.Features.Notifications;
+namespace Roster.Infrastructure.Outbox;
 
 /// <summary>Runs the dispatcher in a loop: straight on while batches come back full, else a nap of PollSeconds.</summary>
 public sealed class OutboxBackgroundService(

@@ -1,13 +1,7 @@
 using System.Text.Json;
 using Roster.Infrastructure.Data;
 
-namespace Roster.Features.Notifications;
-
-public static class NotificationKinds
-{
-    public const string MembershipRefused = "membership_refused";
-    public const string SeatWarning = "seat_warning";
-}
+namespace Roster.Infrastructure.Outbox;
 
 /// <summary>Delivers the outbox rows of some kinds (Slack notifications, WorkOS writes).</summary>
 public interface IOutboxSender
@@ -16,6 +10,9 @@ public interface IOutboxSender
 
     /// <summary>False when what this sender talks to is not configured; its rows then wait, pending.</summary>
     bool IsConfigured { get; }
+
+    /// <summary>The setting that configures this sender (e.g. <c>Slack:BotToken</c>), for the log when none is.</summary>
+    string ConfiguredBy { get; }
 
     /// <returns>Where the row went, for the log.</returns>
     Task<string> SendAsync(NotificationOutboxRow row, CancellationToken ct);
@@ -55,6 +52,9 @@ public class OutboxSendException(string message, OutboxFailure failure, TimeSpan
     public TimeSpan? RetryAfter { get; } = retryAfter;
 }
 
+/// <summary>A notification that can never be sent as it stands (unknown kind, unreadable payload, nowhere to post).</summary>
+public sealed class UndeliverableNotificationException(string message, Exception? inner = null) : Exception(message, inner);
+
 /// <summary>How <c>last_error</c> marks the rows that are neither plainly pending nor plainly failed (one rule, one place).</summary>
 public static class OutboxErrors
 {
@@ -64,33 +64,6 @@ public static class OutboxErrors
     /// <summary>A failed row whose message may have arrived; only a retry of that one row sends it again.</summary>
     public const string MayHaveBeenDeliveredPrefix = "may have been delivered: ";
 }
-
-/// <summary>
-/// Someone WorkOS added to an organization whose seats of that type were all taken: refused when the webhook came
-/// (<see cref="Via"/> null), or denied when they signed in (<see cref="Via"/> = "sign_in", Features/Actions).
-/// </summary>
-public sealed record MembershipRefusedNotification(
-    Guid OrganizationId,
-    string? WorkosOrganizationId,
-    string OrganizationName,
-    string WorkosUserId,
-    string? Email,
-    string? Name,
-    string SeatType,
-    int Limit,
-    int Used,
-    string EventId,
-    string? Via = null);
-
-/// <summary>An organization's use of a seat type rose past a threshold (80 or 100 percent).</summary>
-public sealed record SeatWarningNotification(
-    Guid OrganizationId,
-    string? WorkosOrganizationId,
-    string OrganizationName,
-    string SeatType,
-    int ThresholdPercent,
-    int Limit,
-    int Used);
 
 /// <summary>
 /// The durable outbox: a notification is a row written in the same transaction as the change that caused it,

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Roster.Features.WebhookIngest;
+namespace Roster.Infrastructure.WorkOs;
 
 /// <summary>
 /// Verifies <c>WorkOS-Signature: t=&lt;unix ms&gt;, v1=&lt;hex HMAC-SHA256(secret, "&lt;t&gt;.&lt;raw body&gt;")&gt;</c> over the

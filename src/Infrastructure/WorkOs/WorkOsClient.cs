@@ -4,9 +4,8 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Polly;
 using Polly.Retry;
-using Roster.Features.WebhookIngest;
 
-namespace Roster.Features.WorkOsSync;
+namespace Roster.Infrastructure.WorkOs;
 
 public sealed class WorkOsApiException(HttpStatusCode status, string? code, string message)
     : Exception($"WorkOS answered {(int)status} {code}: {message}")
@@ -36,8 +35,10 @@ public sealed class WorkOsClient
         _http.BaseAddress ??= new Uri(options.BaseUrl.EndsWith('/') ? options.BaseUrl : options.BaseUrl + "/");
         if (!string.IsNullOrEmpty(options.ApiKey))
             _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.ApiKey);
-        _retry = new ResiliencePipelineBuilder<HttpResponseMessage>()
-            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+        // WorkOS:MaxRetries = 0 means one try and no retry (Polly's retry strategy itself refuses 0 attempts).
+        var pipeline = new ResiliencePipelineBuilder<HttpResponseMessage>();
+        if (options.MaxRetries > 0)
+            pipeline.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
             {
                 MaxRetryAttempts = options.MaxRetries,
                 BackoffType = DelayBackoffType.Exponential,
@@ -50,8 +51,8 @@ public sealed class WorkOsClient
                     args.Outcome.Result?.Headers.RetryAfter?.Delta is { } wait && wait <= TimeSpan.FromSeconds(options.MaxRetryAfterSeconds)
                         ? (TimeSpan?)wait
                         : null),
-            })
-            .Build();
+            });
+        _retry = pipeline.Build();
     }
 
     public async Task<EventsPage> ListEventsAsync(IEnumerable<string> types, string? organizationId, string? after, DateTime? rangeStart, int limit, CancellationToken ct)
