@@ -18,6 +18,15 @@ export ROSTER_TEST_POSTGRES="$pg_connection"
 # The contract suite (tests/contracts): the vendors' official SDKs, pinned by package-lock.json.
 # shellcheck source=lib/contracts-node.sh
 source "$root/scripts/lib/contracts-node.sh"
+# The console's browser tests (tests/Roster.Tests/Console) drive Debian's Chromium through Playwright (ExecutablePath):
+# the package is installed when missing, and Playwright never downloads a browser of its own.
+if [ ! -x /usr/bin/chromium ]; then
+  echo "test.sh: Chromium is not installed; installing Debian's chromium package" >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+export ROSTER_TEST_CHROMIUM=/usr/bin/chromium
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 # The reliability tests stop and restart PostgreSQL, so they run their own private cluster with the same binaries
 # (and, as root, as the same user) instead of this shared one.
 export ROSTER_TEST_PG_BIN="$pg_bin"

@@ -8,6 +8,7 @@ using Roster.Cli;
 using Roster.Features.Actions;
 using Roster.Features.AcceptMembership;
 using Roster.Features.AddMember;
+using Roster.Features.Console;
 using Roster.Features.JoinRequests;
 using Roster.Features.Members;
 using Roster.Features.Organizations;
@@ -67,6 +68,8 @@ builder.Services.AddWorkOsSync();
 builder.Services.AddSettings<InvitationOptions>("Invitations");
 builder.Services.AddSingleton<Sweeper>();
 if (builder.Configuration.GetValue("Invitations:SweepEnabled", true)) builder.Services.AddHostedService(sp => sp.GetRequiredService<Sweeper>());
+
+builder.Services.AddRosterConsole(builder.Configuration, builder.Environment);
 
 builder.Services.AddSingleton<IValidator<CreateOrganizationRequest>, CreateOrganizationValidator>();
 builder.Services.AddSingleton<IValidator<ChangePlanRequest>, ChangePlanValidator>();
@@ -152,6 +155,8 @@ api.MapGroup("/api/admin")
     .ProducesProblem(StatusCodes.Status403Forbidden)
     .MapSeatAudit()
     .MapNotificationAdmin();
+// The console: HTML pages at /console (and / redirects there), calling the API above for everything they show or do.
+app.MapRosterConsole();
 app.MapBenchFloorWhenConfigured();
 app.MapPrometheusWhenEnabled();
 

@@ -53,6 +53,13 @@ public sealed class SlackOptions
 /// </summary>
 public sealed class LinkOptions
 {
+    /// <summary>
+    /// The console's members page (<c>Console__PublicUrl</c>, else <c>http://localhost:5080/</c>, + <c>console/orgs/{organizationId}/members</c>):
+    /// what "Manage team" opens when <c>Links__ManageTeamUrl</c> is not set.
+    /// </summary>
+    public static string DefaultManageTeamUrl(string? publicUrl) =>
+        (string.IsNullOrWhiteSpace(publicUrl) ? "http://localhost:5080/" : publicUrl.TrimEnd('/') + "/") + "console/orgs/{organizationId}/members";
+
     public string? UpgradeUrl { get; set; }
     public string? ManageTeamUrl { get; set; }
 

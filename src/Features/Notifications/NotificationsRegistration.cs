@@ -12,6 +12,8 @@ public static class NotificationsRegistration
     {
         var slack = configuration.GetSection("Slack").Get<SlackOptions>() ?? new SlackOptions();
         var links = configuration.GetSection("Links").Get<LinkOptions>() ?? new LinkOptions();
+        // "Manage team" opens the console's members page unless configured otherwise (an empty value turns the button off).
+        links.ManageTeamUrl ??= LinkOptions.DefaultManageTeamUrl(configuration["Console:PublicUrl"]);
         slack.Validate();
         links.Validate();
 

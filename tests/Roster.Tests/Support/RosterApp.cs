@@ -84,7 +84,8 @@ public abstract class RosterApp : WebApplicationFactory<Program>, IAsyncLifetime
 
     public HttpClient ClientFor(TestUser? user)
     {
-        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        // ClientOptions.BaseAddress: http://localhost on the test server, the real address on a Kestrel host (the console's).
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, BaseAddress = ClientOptions.BaseAddress });
         if (user is not null) client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TokenFor(user));
         return client;
     }
