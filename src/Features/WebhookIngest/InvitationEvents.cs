@@ -31,9 +31,13 @@ public static class InvitationEvents
         var existing = await ctx.Db.SeatReservations.FirstOrDefaultAsync(r => r.WorkosInvitationId == data.Id, ct);
         if (existing is not null)
         {
-            if (existing.ExpiresAt <= ctx.Now) return EventOutcome.Stale("The invitation's reservation was already released.");
-            existing.ExpiresAt = expiresAt; // resent: the invitation lives longer
-            return EventOutcome.Applied("Extended the staged reservation.");
+            // Resent: the invitation lives longer — if it is still staged (one guarded statement: zero rows, nothing put back).
+            var now = ctx.Now;
+            var extended = await ctx.Db.SeatReservations.Where(r => r.Id == existing.Id && r.ExpiresAt > now)
+                .ExecuteUpdateAsync(s => s.SetProperty(r => r.ExpiresAt, expiresAt), ct);
+            return extended == 0
+                ? EventOutcome.Stale("The invitation's reservation was already released.")
+                : EventOutcome.Applied("Extended the staged reservation.");
         }
         if (data.State is not (null or "pending")) return EventOutcome.Ignored($"The invitation is {data.State}.");
         if (expiresAt <= ctx.Now) return EventOutcome.Ignored("The invitation has expired.");
@@ -80,23 +84,34 @@ public static class InvitationEvents
     public static async Task<EventOutcome> ReleaseAsync(WebhookContext ctx, WorkOsEvent evt, CancellationToken ct)
     {
         var data = Validated(evt);
-        var reservation = await ctx.Db.SeatReservations.FirstOrDefaultAsync(r => r.WorkosInvitationId == data.Id, ct);
+        var organizationId = string.IsNullOrWhiteSpace(data.OrganizationId)
+            ? await ctx.Db.SeatReservations.Where(r => r.WorkosInvitationId == data.Id).Select(r => (Guid?)r.OrganizationId).FirstOrDefaultAsync(ct)
+            : (await ctx.EnsureOrganizationAsync(data.OrganizationId, null, ct)).Id;
+        if (organizationId is not { } orgId) return EventOutcome.Ignored("No staged reservation for this invitation.");
+        // The locks the staging takes, in its order: a created or resent event of this invitation in flight either
+        // commits before this release (and is released by it) or reads it released (and stages nothing).
+        await ctx.Ledger.LockAsync(orgId, ct);
+        await ctx.Db.LockAsync(MirrorLocks.Email, User.NormalizeEmail(data.Email!), ct);
+
+        var reservation = await ctx.Db.SeatReservations.AsNoTracking().FirstOrDefaultAsync(r => r.WorkosInvitationId == data.Id, ct);
         if (reservation is null)
         {
-            if (string.IsNullOrWhiteSpace(data.OrganizationId)) return EventOutcome.Ignored("No staged reservation for this invitation.");
             // Remember the release, so a created event arriving after it stages nothing.
-            var organization = await ctx.EnsureOrganizationAsync(data.OrganizationId, null, ct);
             ctx.Db.SeatReservations.Add(new SeatReservation
             {
-                Id = Guid.CreateVersion7(), OrganizationId = organization.Id, Email = User.NormalizeEmail(data.Email!),
+                Id = Guid.CreateVersion7(), OrganizationId = orgId, Email = User.NormalizeEmail(data.Email!),
                 SeatType = ctx.Seats.WebhookSeatType, Source = SeatReservationSources.Invitation, WorkosInvitationId = data.Id,
                 ExpiresAt = ctx.Now, CreatedAt = ctx.Now,
             });
             return EventOutcome.Applied("Recorded the release of an invitation Roster had not staged.");
         }
-        if (reservation.ExpiresAt <= ctx.Now) return EventOutcome.Stale("The reservation was already released.");
-        reservation.ExpiresAt = ctx.Now;
-        return EventOutcome.Applied("Released the staged reservation.");
+        // Guarded, like the extension: only a live reservation is released.
+        var releasedAt = ctx.Now;
+        var released = await ctx.Db.SeatReservations.Where(r => r.Id == reservation.Id && r.ExpiresAt > releasedAt)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.ExpiresAt, releasedAt), ct);
+        return released == 0
+            ? EventOutcome.Stale("The reservation was already released.")
+            : EventOutcome.Applied("Released the staged reservation.");
     }
 
     private static WorkOsInvitation Validated(WorkOsEvent evt)

@@ -185,6 +185,27 @@ public abstract class ConvergenceRegressionTests(RosterApp app)
     // --- 4. the membership before its invitation ----------------------------------------------------------------------
 
     [Fact]
+    public async Task AnInvitationRevokedWhileItsResentEventIsInFlightStaysReleased()
+    {
+        // Found by the convergence property (seed 7441458037934874305, PostgreSQL): the release read and wrote the staged
+        // seat without the locks the staging takes, so a resent (or created) event in flight extended it after the revoke.
+        var org = await MirroredOrg(plan: "company_leader");
+        await Task.WhenAll(Enumerable.Range(0, Pairs).Select(async _ =>
+        {
+            var invitation = WorkOs.NewId("invitation");
+            var email = $"{WorkOs.NewId("user")}@example.com";
+            Assert.Equal("applied", await _workos.DeliverOk(
+                WorkOs.Envelope("invitation.created", WorkOs.Invitation(invitation, email, org.WorkosId, createdAt: T0.AddSeconds(1)))));
+            var outcomes = await AtOnce(
+                WorkOs.Envelope("invitation.resent", WorkOs.Invitation(invitation, email, org.WorkosId, createdAt: T0.AddSeconds(1))),
+                WorkOs.Envelope("invitation.revoked", WorkOs.Invitation(invitation, email, org.WorkosId, "revoked", createdAt: T0.AddSeconds(1))));
+            Assert.All(outcomes, o => Assert.Contains(o, new[] { "applied", "stale" }));
+        }));
+
+        Assert.Equal((0, 0), await CommunitySeats(org.Id));
+    }
+
+    [Fact]
     public async Task AMembershipArrivingBeforeItsInvitationEventsHoldsOneSeatNotTwo()
     {
         var org = await MirroredOrg();
