@@ -73,8 +73,9 @@ public static class MembershipEvents
 
         if (row is null)
         {
-            // Remember the deletion, so a created event replayed later cannot bring the membership back.
-            row = NewRow(organization, data, user is { DeletedAt: null } ? user : null, MembershipStatus.Inactive, ctx.Seats.WebhookSeatType,
+            // Remember the deletion, so a created event replayed later cannot bring the membership back. The tombstone
+            // keeps its person even when they are deleted too: an invitation staged later by email finds this membership.
+            row = NewRow(organization, data, user, MembershipStatus.Inactive, ctx.Seats.WebhookSeatType,
                 MembershipSource.Webhook, ctx.Now);
             row.DeletedAt = ctx.Now;
             Stamp(row, data, evt, eventTime, ctx.Now);
