@@ -38,6 +38,7 @@ public static class AddMemberEndpoint
             .WithTags("Members")
             .MapPost("/", AddMember)
             .WithValidation<AddMemberRequest>()
+            .RequireOrgAccess(OrgRequirement.OwnerOrAdmin)
             .Answers(StatusCodes.Status403Forbidden, "a member who is not an owner or admin (forbidden), or an admin granting admin or owner (role_escalation)",
                 ErrorCodes.Forbidden, ErrorCodes.RoleEscalation)
             .Answers(StatusCodes.Status404NotFound, "no such organization visible to the caller (not_found), or no such user (user_not_found)",
@@ -61,12 +62,10 @@ public static class AddMemberEndpoint
     /// the organization's seat lock.
     /// </summary>
     public static async Task<Results<Created<MembershipView>, ProblemHttpResult>> AddMember(
-        string orgId, AddMemberRequest request, Caller caller, RosterDb db, SeatGate gate, SeatOptions seats,
+        OrgAccess access, AddMemberRequest request, Caller caller, RosterDb db, SeatGate gate, SeatOptions seats,
         InvitationOptions invitations, TimeProvider clock, CancellationToken ct)
     {
-        var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.OwnerOrAdmin, ct);
-        if (problem is not null) return problem;
-        var organization = access!.Organization;
+        var organization = access.Organization;
 
         var now = clock.GetUtcNow().UtcDateTime;
         await using var tx = await db.Database.BeginTransactionAsync(ct);

@@ -52,6 +52,7 @@ public static class JoinRequestsEndpoints
             .WithDescription("Any signed-in user whose email is verified. Creates a PENDING `join_request` that the organization's owners " +
                              "and admins approve or reject; it holds no seat until approved. One pending join request per user at a time.");
         org.MapGet("/", ListJoinRequests)
+            .RequireOrgAccess(OrgRequirement.OwnerOrAdmin)
             .Answers(StatusCodes.Status403Forbidden, "the caller is a member but not an owner or admin", ErrorCodes.Forbidden)
             .WithName("ListJoinRequests")
             .WithSummary("List pending join requests")
@@ -59,6 +60,7 @@ public static class JoinRequestsEndpoints
                              "or no source: legacy rows). Pending `owner_add` invitations are not here: they are the invitee's to answer.");
         org.MapPut("/{membershipId:guid}/approve", Approve)
             .AddEndpointFilter<OptionalBodyValidation<ApproveRequest>>()
+            .RequireOrgAccess(OrgRequirement.OwnerOrAdmin)
             .Answers(StatusCodes.Status403Forbidden, "the caller is a member but not an owner or admin", ErrorCodes.Forbidden)
             .Answers(StatusCodes.Status409Conflict, "the seat type is full", ErrorCodes.SeatLimitReached)
             .WithName("ApproveJoinRequest")
@@ -70,6 +72,7 @@ public static class JoinRequestsEndpoints
             .WithRequestExample("seatType", "Approve onto a given seat type", """{"seatType":"contributor"}""")
             .WithRequestExample("empty", "Approve with the request's seat type", """{}""");
         org.MapPut("/{membershipId:guid}/reject", Reject)
+            .RequireOrgAccess(OrgRequirement.OwnerOrAdmin)
             .Answers(StatusCodes.Status403Forbidden, "the caller is a member but not an owner or admin", ErrorCodes.Forbidden)
             .WithName("RejectJoinRequest")
             .WithSummary("Reject a join request")
@@ -129,13 +132,11 @@ public static class JoinRequestsEndpoints
     }
 
     public static async Task<Results<PagedOk<MembershipView>, ProblemHttpResult>> ListJoinRequests(
-        string orgId, string? limit, string? after, Caller caller, RosterDb db, CancellationToken ct)
+        OrgAccess access, string? limit, string? after, RosterDb db, CancellationToken ct)
     {
         var (page, bad) = PageRequest.ByTimeAndId("requests", limit, after);
         if (bad is not null) return bad;
-        var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.OwnerOrAdmin, ct);
-        if (problem is not null) return problem;
-        var organizationId = access!.Organization.Id;
+        var organizationId = access.Organization.Id;
         var rows = db.Memberships.AsNoTracking().Where(OwnerApprovable(organizationId));
         if (page!.HasAfter)
         {
@@ -152,12 +153,10 @@ public static class JoinRequestsEndpoints
              && (m.Source == MembershipSource.JoinRequest || m.Source == null);
 
     public static async Task<Results<Ok<MembershipView>, ProblemHttpResult>> Approve(
-        string orgId, Guid membershipId, [FromBody] ApproveRequest? request, Caller caller, RosterDb db, SeatGate gate,
+        OrgAccess access, Guid membershipId, [FromBody] ApproveRequest? request, Caller caller, RosterDb db, SeatGate gate,
         WorkOsOptions workos, TimeProvider clock, CancellationToken ct)
     {
-        var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.OwnerOrAdmin, ct);
-        if (problem is not null) return problem;
-        var organization = access!.Organization;
+        var organization = access.Organization;
         var now = clock.GetUtcNow().UtcDateTime;
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
@@ -191,11 +190,9 @@ public static class JoinRequestsEndpoints
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> Reject(
-        string orgId, Guid membershipId, Caller caller, RosterDb db, SeatGate gate, TimeProvider clock, CancellationToken ct)
+        OrgAccess access, Guid membershipId, Caller caller, RosterDb db, SeatGate gate, TimeProvider clock, CancellationToken ct)
     {
-        var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.OwnerOrAdmin, ct);
-        if (problem is not null) return problem;
-        var organization = access!.Organization;
+        var organization = access.Organization;
         var organizationId = organization.Id;
         var now = clock.GetUtcNow().UtcDateTime;
 

@@ -53,11 +53,13 @@ public static class MembersEndpoints
             .Answers(StatusCodes.Status404NotFound, ErrorCodes.NotFound);
 
         org.MapGet("/members", ListMembers).WithName("ListMembers")
+            .RequireOrgAccessWhenNothingListed(OrgRequirement.ActiveMember)
             .WithSummary("List members")
             .WithDescription("Active members of the organization (and platform admins). Active memberships and pending `owner_add` " +
                              "invitations, oldest first; join requests are listed separately. Anyone else gets 404, as for an organization " +
                              "that does not exist.");
         org.MapGet("/members/search", SearchByEmail)
+            .RequireOrgAccess(OrgRequirement.OwnerOrAdmin)
             .RequireRateLimiting(SearchRateLimit)
             .WithParameterDoc("email", "The exact email address (trimmed and compared case-insensitively); no partial matches.",
                 required: true, example: "bob@example.com")
@@ -71,6 +73,7 @@ public static class MembersEndpoints
                              "uses the product.");
         org.MapPatch("/members/{membershipId:guid}", UpdateMember)
             .WithValidation<UpdateMemberRequest>()
+            .RequireOrgAccess(OrgRequirement.OwnerOrAdmin)
             .Answers(StatusCodes.Status403Forbidden, "an admin changing a role (forbidden; role_escalation when the new role is admin or owner), or a plain member",
                 ErrorCodes.Forbidden, ErrorCodes.RoleEscalation)
             .Answers(StatusCodes.Status409Conflict, "demoting the last active owner, or a seat type that is full",
@@ -83,6 +86,7 @@ public static class MembersEndpoints
             .WithRequestExample("role", "Make them an admin", """{"role":"admin"}""")
             .WithRequestExample("seatType", "Move them to another seat type", """{"seatType":"community_only"}""");
         org.MapDelete("/members/{membershipId:guid}", RemoveMember)
+            .RequireOrgAccess(OrgRequirement.OwnerOrAdmin)
             .Answers(StatusCodes.Status403Forbidden, "a plain member, or an admin removing an admin or owner", ErrorCodes.Forbidden)
             .Answers(StatusCodes.Status409Conflict, "removing the last active owner", ErrorCodes.LastOwner)
             .WithName("RemoveMember")
@@ -90,6 +94,7 @@ public static class MembersEndpoints
             .WithDescription("Owners remove anyone; admins remove members only (platform admins anyone). The row is tombstoned and audited; " +
                              "cancelling a pending owner_add is allowed and frees its seat. The last active owner cannot be removed.");
         org.MapPost("/members/{membershipId:guid}/renew", RenewInvitation)
+            .RequireOrgAccess(OrgRequirement.OwnerOrAdmin)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .WithName("RenewInvitation")
             .WithSummary("Renew a pending invitation")
@@ -120,31 +125,29 @@ public static class MembersEndpoints
         if (seatType is not null && !RoleSlug.IsValid(seatType)) errors["seatType"] = ["seatType is a seat type such as contributor."];
         if (errors.Count > 0) return Problems.Validation(errors);
 
-        // The hottest read, so one round trip: the statement itself checks that the caller is an active member, which is
-        // OrgRequirement.ActiveMember. Only an empty page costs a second look, to tell "nothing here" from "not visible"
-        // (anyone who may not see the list gets the same 404 as for an organization that does not exist).
+        // The hottest read, so one round trip: the statement itself lists only for an active member (or a platform admin),
+        // which is the route's OrgRequirement.ActiveMember. The route looks again only when the page is empty, to tell
+        // "nothing here" from "not visible" (RequireOrgAccessWhenNothingListed): anyone who may not see the list gets the
+        // same 404 as for an organization that does not exist.
         var organizationId = Guid.TryParse(orgId, out var id) ? id : (await OrgAccess.FindOrganizationAsync(db, orgId, ct))?.Id;
-        if (organizationId is null) return Problems.NotFound(OrgAccess.NotVisible);
-        var members = await db.ListedMembersAsync(new MembershipQueries.MembersPage(organizationId.Value, caller.UserId, caller.IsPlatformAdmin,
-            clock.GetUtcNow().UtcDateTime, page!.HasAfter ? page.AfterTime(0) : PageRequest.Start, page.HasAfter ? page.AfterId(1) : Guid.Empty,
-            status, role, seatType, page.Fetch), ct);
-        if (members.Count == 0 && (await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.ActiveMember, ct)).Problem is { } hidden)
-            return hidden;
-        return page.Page(members, m => PageRequest.Key(m.CreatedAt, m.Id));
+        var members = organizationId is null
+            ? []
+            : await db.ListedMembersAsync(new MembershipQueries.MembersPage(organizationId.Value, caller.UserId, caller.IsPlatformAdmin,
+                clock.GetUtcNow().UtcDateTime, page!.HasAfter ? page.AfterTime(0) : PageRequest.Start, page.HasAfter ? page.AfterId(1) : Guid.Empty,
+                status, role, seatType, page.Fetch), ct);
+        return page!.Page(members, m => PageRequest.Key(m.CreatedAt, m.Id));
     }
 
     /// <summary>A pending owner_add that has not expired gets a new expiry; its seat stays held all along.</summary>
     public static async Task<Results<Ok<MembershipView>, ProblemHttpResult>> RenewInvitation(
-        string orgId, Guid membershipId, Caller caller, RosterDb db, InvitationOptions invitations, TimeProvider clock, CancellationToken ct)
+        OrgAccess access, Guid membershipId, Caller caller, RosterDb db, InvitationOptions invitations, TimeProvider clock, CancellationToken ct)
     {
-        var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.OwnerOrAdmin, ct);
-        if (problem is not null) return problem;
         var now = clock.GetUtcNow().UtcDateTime;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var invitation = await db.Memberships.AsNoTracking().Where(SeatHolding.LiveInvitationAt(now))
-            .FirstOrDefaultAsync(m => m.Id == membershipId && m.OrganizationId == access!.Organization.Id, ct);
+            .FirstOrDefaultAsync(m => m.Id == membershipId && m.OrganizationId == access.Organization.Id, ct);
         if (invitation is null) return Problems.NotFound("No such pending invitation in this organization (an expired one cannot be renewed; add the person again).");
-        if (!access!.IsOwner && Roles.IsManager(invitation.Role))
+        if (!access.IsOwner && Roles.IsManager(invitation.Role))
             return Problems.Forbidden("An admin may renew invitations to the member role only; ask an owner.");
 
         var expiresAt = invitations.ExpiryFrom(now);
@@ -159,10 +162,8 @@ public static class MembersEndpoints
     }
 
     public static async Task<Results<Ok<SearchHit>, ProblemHttpResult>> SearchByEmail(
-        string orgId, string? email, Caller caller, RosterDb db, CancellationToken ct)
+        OrgAccess access, string? email, RosterDb db, CancellationToken ct)
     {
-        var (_, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.OwnerOrAdmin, ct);
-        if (problem is not null) return problem;
         if (string.IsNullOrWhiteSpace(email) || email.Length > 320)
             return Problems.Validation("email", "Give the exact email address to look up.");
 
@@ -177,19 +178,17 @@ public static class MembersEndpoints
     }
 
     public static async Task<Results<Ok<MembershipView>, ProblemHttpResult>> UpdateMember(
-        string orgId, Guid membershipId, UpdateMemberRequest request, Caller caller, RosterDb db, SeatGate gate,
+        OrgAccess access, Guid membershipId, UpdateMemberRequest request, Caller caller, RosterDb db, SeatGate gate,
         WorkOsOptions workos, TimeProvider clock, CancellationToken ct)
     {
-        var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.OwnerOrAdmin, ct);
-        if (problem is not null) return problem;
-        if (request.Role is not null && !access!.IsOwner)
+        if (request.Role is not null && !access.IsOwner)
         {
             return Roles.IsManager(request.Role)
                 ? Problems.Of(StatusCodes.Status403Forbidden, ErrorCodes.RoleEscalation, "Forbidden.",
                     "Only an owner or a platform admin may grant the admin or owner role.")
                 : Problems.Forbidden("Only an owner of this organization may change roles.");
         }
-        var organization = access!.Organization;
+        var organization = access.Organization;
         var now = clock.GetUtcNow().UtcDateTime;
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
@@ -233,12 +232,10 @@ public static class MembersEndpoints
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> RemoveMember(
-        string orgId, Guid membershipId, Caller caller, RosterDb db, SeatGate gate, WorkOsOptions workos,
+        OrgAccess access, Guid membershipId, Caller caller, RosterDb db, SeatGate gate, WorkOsOptions workos,
         TimeProvider clock, CancellationToken ct)
     {
-        var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.OwnerOrAdmin, ct);
-        if (problem is not null) return problem;
-        var organization = access!.Organization;
+        var organization = access.Organization;
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await gate.LockAsync(organization, ct);

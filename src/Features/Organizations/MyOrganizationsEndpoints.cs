@@ -57,12 +57,14 @@ public static class MyOrganizationsEndpoints
             .WithSummary("List my organizations")
             .WithDescription("The organizations where the caller is an active member, each with the caller's role and membership id; paged (?limit, ?after, Link rel=\"next\").");
         group.MapGet("/{orgId}", Get)
+            .RequireOrgAccess(OrgRequirement.ActiveMember)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithName("GetOrganization")
             .WithSummary("Read an organization")
             .WithDescription("The organization and the caller's role in it (null for a platform admin who is not a member). Active members and platform admins.");
         group.MapPatch("/{orgId}", Rename)
             .WithValidation<RenameOrganizationRequest>()
+            .RequireOrgAccess(OrgRequirement.Owner)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithRequestExample("rename", "Rename to Acme Labs", """{"name":"Acme Labs"}""")
@@ -70,6 +72,7 @@ public static class MyOrganizationsEndpoints
             .WithSummary("Rename an organization")
             .WithDescription("Owner. For an organization linked to WorkOS the new name is also written to WorkOS, through the outbox.");
         group.MapDelete("/{orgId}", Delete)
+            .RequireOrgAccess(OrgRequirement.Owner)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .Answers(StatusCodes.Status409Conflict, "the organization is linked to WorkOS: delete it there", ErrorCodes.ManagedByWorkOs)
@@ -77,6 +80,7 @@ public static class MyOrganizationsEndpoints
             .WithSummary("Delete an organization")
             .WithDescription("Owner. Tombstones the organization and its memberships (audited). 409 managed_by_workos for an organization linked to WorkOS: delete it there and its webhook follows.");
         group.MapGet("/{orgId}/audit", ListAudit)
+            .RequireOrgAccess(OrgRequirement.OwnerOrAdmin)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound)
@@ -105,20 +109,16 @@ public static class MyOrganizationsEndpoints
         return page.Page(fetched, o => PageRequest.Key(o.CreatedAt, o.Id));
     }
 
-    public static async Task<Results<Ok<OrganizationDetailView>, ProblemHttpResult>> Get(string orgId, Caller caller, RosterDb db, CancellationToken ct)
+    public static Results<Ok<OrganizationDetailView>, ProblemHttpResult> Get(OrgAccess access)
     {
-        var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.ActiveMember, ct);
-        if (problem is not null) return problem;
-        var o = access!.Organization;
+        var o = access.Organization;
         return TypedResults.Ok(new OrganizationDetailView(o.Id, o.Name, o.WorkosOrganizationId, o.Plan, o.CreatedAt, access.CallerMembership?.Role));
     }
 
     public static async Task<Results<Ok<OrganizationDetailView>, ProblemHttpResult>> Rename(
-        string orgId, RenameOrganizationRequest request, Caller caller, RosterDb db, WorkOsOptions workos, TimeProvider clock, CancellationToken ct)
+        OrgAccess access, RenameOrganizationRequest request, Caller caller, RosterDb db, WorkOsOptions workos, TimeProvider clock, CancellationToken ct)
     {
-        var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.Owner, ct);
-        if (problem is not null) return problem;
-        var organization = access!.Organization;
+        var organization = access.Organization;
         var name = request.Name!.Trim();
         var now = clock.GetUtcNow().UtcDateTime;
 
@@ -139,11 +139,9 @@ public static class MyOrganizationsEndpoints
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> Delete(
-        string orgId, Caller caller, RosterDb db, SeatLedger ledger, TimeProvider clock, CancellationToken ct)
+        OrgAccess access, Caller caller, RosterDb db, SeatLedger ledger, TimeProvider clock, CancellationToken ct)
     {
-        var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.Owner, ct);
-        if (problem is not null) return problem;
-        var organization = access!.Organization;
+        var organization = access.Organization;
         if (organization.WorkosOrganizationId is not null)
             return Problems.Conflict(ErrorCodes.ManagedByWorkOs,
                 "This organization is managed in WorkOS: delete it there, and its organization.deleted webhook deletes it here.");
@@ -170,7 +168,7 @@ public static class MyOrganizationsEndpoints
     }
 
     public static async Task<Results<PagedOk<AuditEntryView>, ProblemHttpResult>> ListAudit(
-        string orgId, string? membershipId, string? userId, string? limit, string? after, Caller caller, RosterDb db, CancellationToken ct)
+        OrgAccess access, string? membershipId, string? userId, string? limit, string? after, RosterDb db, CancellationToken ct)
     {
         var (page, bad) = PageRequest.ByTimeAndId("audit", limit, after);
         if (bad is not null) return bad;
@@ -180,9 +178,7 @@ public static class MyOrganizationsEndpoints
         if (userId is not null && !Guid.TryParse(userId, out user)) errors["userId"] = ["userId is a Roster user id."];
         if (errors.Count > 0) return Problems.Validation(errors);
 
-        var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.OwnerOrAdmin, ct);
-        if (problem is not null) return problem;
-        var organizationId = access!.Organization.Id;
+        var organizationId = access.Organization.Id;
 
         var rows = db.AuditEvents.AsNoTracking().Where(a => a.OrganizationId == organizationId);
         if (membershipId is not null) rows = rows.Where(a => a.MembershipId == membership);

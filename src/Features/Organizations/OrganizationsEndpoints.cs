@@ -75,6 +75,7 @@ public static class OrganizationsEndpoints
             .WithRequestExample("acme", "An organization named Acme", """{"name":"Acme"}""");
 
         group.MapGet("/{orgId}/seats", GetSeats)
+            .RequireOrgAccess(OrgRequirement.OwnerOrAdmin)
             .Answers(StatusCodes.Status403Forbidden, "the caller is a member but not an owner or admin", ErrorCodes.Forbidden)
             .Answers(StatusCodes.Status404NotFound, "no such organization, or the caller is not an active member of it", ErrorCodes.NotFound)
             .WithName("GetSeats")
@@ -132,11 +133,9 @@ public static class OrganizationsEndpoints
     }
 
     public static async Task<Results<Ok<SeatsView>, ProblemHttpResult>> GetSeats(
-        string orgId, Caller caller, RosterDb db, SeatLedger ledger, PlanCatalog plans, CancellationToken ct)
+        OrgAccess access, SeatLedger ledger, PlanCatalog plans, CancellationToken ct)
     {
-        var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.OwnerOrAdmin, ct);
-        if (problem is not null) return problem;
-        var organization = access!.Organization;
+        var organization = access.Organization;
         var usage = await ledger.UsageAsync(organization.Id, organization.Plan, ct);
         return TypedResults.Ok(new SeatsView(
             plans.EffectivePlan(organization.Plan),

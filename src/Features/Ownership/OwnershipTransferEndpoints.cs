@@ -29,6 +29,7 @@ public static class OwnershipTransferEndpoints
         var org = app.MapGroup("/api/organizations/{orgId}/members/{membershipId:guid}/ownership-offer")
             .RequireAuthorization()
             .WithTags("Ownership")
+            .RequireOrgAccess(OrgRequirement.Owner)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -65,12 +66,10 @@ public static class OwnershipTransferEndpoints
     }
 
     public static async Task<Results<Ok<OwnershipOfferView>, ProblemHttpResult>> Offer(
-        string orgId, Guid membershipId, Caller caller, RosterDb db, SeatLedger ledger, TimeProvider clock, CancellationToken ct)
+        OrgAccess access, Guid membershipId, Caller caller, RosterDb db, SeatLedger ledger, TimeProvider clock, CancellationToken ct)
     {
-        var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.Owner, ct);
-        if (problem is not null) return problem;
         // Ownership passes from one owner to another: the offer needs an owner who can step down to admin.
-        if (access!.CallerMembership is not { Role: Roles.Owner } offerer)
+        if (access.CallerMembership is not { Role: Roles.Owner } offerer)
             return Problems.Forbidden("Only an owner of this organization (a member, not a platform admin) may offer ownership.");
         var organization = access.Organization;
         var now = clock.GetUtcNow().UtcDateTime;
@@ -93,13 +92,11 @@ public static class OwnershipTransferEndpoints
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> Withdraw(
-        string orgId, Guid membershipId, Caller caller, RosterDb db, TimeProvider clock, CancellationToken ct)
+        OrgAccess access, Guid membershipId, Caller caller, RosterDb db, TimeProvider clock, CancellationToken ct)
     {
-        var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.Owner, ct);
-        if (problem is not null) return problem;
         var now = clock.GetUtcNow().UtcDateTime;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var target = await ActiveMember(db, access!.Organization.Id, membershipId).AsNoTracking()
+        var target = await ActiveMember(db, access.Organization.Id, membershipId).AsNoTracking()
             .FirstOrDefaultAsync(m => m.OwnershipOfferedBy != null, ct);
         if (target is null) return Problems.NotFound("No open ownership offer to this member.");
         if (await ClearOfferAsync(db, target.Id, now, ct) == 0) return Problems.NotFound("No open ownership offer to this member.");

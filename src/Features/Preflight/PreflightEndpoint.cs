@@ -30,6 +30,8 @@ public static class PreflightEndpoint
             .RequireAuthorization()
             .WithTags("Preflight")
             .MapGet("/preflight", Check)
+            // An add is checked as the add itself is (owner or admin); a join is open to any signed-in user.
+            .RequireOrgAccess(http => (string?)http.Request.Query["action"] == "add" ? OrgRequirement.OwnerOrAdmin : null)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
@@ -42,7 +44,7 @@ public static class PreflightEndpoint
     }
 
     public static async Task<Results<Ok<PreflightView>, ProblemHttpResult>> Check(
-        string orgId, string? action, string? userId, string? role, string? seatType, Caller caller, RosterDb db, SeatGate gate,
+        string orgId, OrgAccess access, string? action, string? userId, string? role, string? seatType, Caller caller, RosterDb db, SeatGate gate,
         SeatOptions seats, IValidator<AddMemberRequest> addValidator, TimeProvider clock, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
@@ -50,13 +52,11 @@ public static class PreflightEndpoint
         {
             case "add":
             {
-                var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.OwnerOrAdmin, ct);
-                if (problem is not null) return problem;
                 var request = new AddMemberRequest(userId, role, seatType);
                 var shape = await addValidator.ValidateAsync(request, ct);
                 if (!shape.IsValid)
                     return Answer(shape.Errors.Select(e => new PreflightReason(ErrorCodes.ValidationFailed, e.ErrorMessage)).ToList());
-                var decision = await AddMemberDecision.DecideAsync(db, gate, seats, access!, request, now, ct);
+                var decision = await AddMemberDecision.DecideAsync(db, gate, seats, access, request, now, ct);
                 return Answer(decision.Refusals.Select(r => new PreflightReason(r.Code, r.Detail)).ToList());
             }
             case "join":

@@ -22,6 +22,7 @@ public static class RefusalsEndpoints
     {
         app.MapGet("/api/organizations/{orgId}/refusals", List)
             .RequireAuthorization()
+            .RequireOrgAccess(OrgRequirement.OwnerOrAdmin)
             .WithTags("Organizations")
             .WithIntegerParameterDoc("limit", $"Rows per page (default {PageRequest.DefaultLimit}).", 1, PageRequest.MaxLimit)
             .WithParameterDoc("after", "The cursor of the next page, from the `Link: <…>; rel=\"next\"` header of the previous one.")
@@ -37,14 +38,12 @@ public static class RefusalsEndpoints
 
     /// <summary>Newest first; paged like every list (<see cref="PageRequest"/>: ?limit, ?after, Link rel="next") on (at, id).</summary>
     public static async Task<Results<PagedOk<RefusalView>, ProblemHttpResult>> List(
-        string orgId, string? limit, string? after, Caller caller, RosterDb db, CancellationToken ct)
+        OrgAccess access, string? limit, string? after, RosterDb db, CancellationToken ct)
     {
         var (page, bad) = PageRequest.ByTimeAndId("refusals", limit, after);
         if (bad is not null) return bad;
 
-        var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.OwnerOrAdmin, ct);
-        if (problem is not null) return problem;
-        var organizationId = access!.Organization.Id;
+        var organizationId = access.Organization.Id;
 
         var refusals = db.MembershipRefusals.AsNoTracking().Where(r => r.OrganizationId == organizationId);
         if (page!.HasAfter)

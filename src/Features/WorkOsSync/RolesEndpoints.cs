@@ -28,6 +28,7 @@ public static class RolesEndpoints
         var group = app.MapGroup("/api/organizations/{orgId}")
             .RequireAuthorization()
             .WithTags("Roles")
+            .RequireOrgAccess(OrgRequirement.ActiveMember)
             .Answers(StatusCodes.Status404NotFound, "no such organization (or member), or the caller is not an active member of it", ErrorCodes.NotFound);
         group.MapGet("/roles", ListRoles).WithName("ListRoles")
             .WithSummary("Roles of the organization")
@@ -45,15 +46,13 @@ public static class RolesEndpoints
     /// (kind, slug), both covered by the slug indexes.
     /// </summary>
     public static async Task<Results<PagedOk<RoleView>, ProblemHttpResult>> ListRoles(
-        string orgId, string? limit, string? after, Caller caller, RosterDb db, CancellationToken ct)
+        OrgAccess access, string? limit, string? after, RosterDb db, CancellationToken ct)
     {
         var (page, bad) = PageRequest.Parse("roles", limit, after, 2);
         if (bad is not null) return bad;
         if (page!.HasAfter && page.AfterText(0) is not ("environment" or "organization"))
             return Problems.Validation("after", "after is a cursor from this list's Link header (rel=\"next\"); this one is not.");
-        var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.ActiveMember, ct);
-        if (problem is not null) return problem;
-        var organizationId = access!.Organization.Id;
+        var organizationId = access.Organization.Id;
 
         var afterOwn = page.HasAfter && page.AfterText(0) == "organization";
         var slug = page.HasAfter ? page.AfterText(1) : "";
@@ -75,11 +74,9 @@ public static class RolesEndpoints
 
     /// <summary>The roles WorkOS assigns the member in this organization.</summary>
     public static async Task<Results<Ok<List<RoleView>>, ProblemHttpResult>> MemberRoles(
-        string orgId, Guid membershipId, Caller caller, RosterDb db, CancellationToken ct)
+        OrgAccess access, Guid membershipId, RosterDb db, CancellationToken ct)
     {
-        var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.ActiveMember, ct);
-        if (problem is not null) return problem;
-        var organizationId = access!.Organization.Id;
+        var organizationId = access.Organization.Id;
         var membership = await db.Memberships.AsNoTracking()
             .FirstOrDefaultAsync(m => m.Id == membershipId && m.OrganizationId == organizationId && m.DeletedAt == null, ct);
         if (membership is null) return Problems.NotFound("No such member in this organization.");

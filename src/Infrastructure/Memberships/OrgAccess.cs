@@ -16,20 +16,56 @@ public enum OrgRequirement
     PlatformAdmin,
 }
 
-/// <summary>The organization a request addresses, and what the caller is in it.</summary>
-public sealed record OrgAccess(Organization Organization, Membership? CallerMembership, Caller Caller)
+/// <summary>
+/// The organization a request addresses, and what the caller is in it. A handler takes it as a parameter (bound like
+/// <see cref="Caller"/>) on a route that declares what it needs with <see cref="OrgAccessRoutes.RequireOrgAccess{TBuilder}(TBuilder, OrgRequirement)"/>:
+/// the route's filter runs <see cref="CheckAsync"/> after the body is validated and before the handler, answers the
+/// refusal itself, and hands the handler the checked access — so no handler checks access by hand.
+/// </summary>
+public sealed class OrgAccess
 {
+    private readonly Organization? _organization;
+    private readonly Caller? _caller;
+
+    public OrgAccess(Organization organization, Membership? callerMembership, Caller caller)
+    {
+        _organization = organization;
+        CallerMembership = callerMembership;
+        _caller = caller;
+    }
+
+    private OrgAccess() { }
+
+    /// <summary>What binding hands the handler until the route's filter replaces it with the checked access.</summary>
+    internal static readonly OrgAccess Unchecked = new();
+
+    public Organization Organization => _organization ?? throw NotChecked();
+    public Membership? CallerMembership { get; }
+    public Caller Caller => _caller ?? throw NotChecked();
+
     public bool IsPlatformAdmin => Caller.IsPlatformAdmin;
     public bool IsOwner => IsPlatformAdmin || CallerMembership?.Role == Roles.Owner;
     public bool IsOwnerOrAdmin => IsPlatformAdmin || CallerMembership is { Role: Roles.Owner or Roles.Admin };
     public bool IsMember => IsPlatformAdmin || CallerMembership is not null;
 
+    private static InvalidOperationException NotChecked() =>
+        new("Organization access was not checked for this request: the route must declare RequireOrgAccess(...).");
+
+    /// <summary>
+    /// Binding only hands out <see cref="Unchecked"/> (the filter runs after binding); a route that takes an
+    /// <see cref="OrgAccess"/> without declaring its requirement is a programming error, refused here.
+    /// </summary>
+    public static ValueTask<OrgAccess?> BindAsync(HttpContext http) =>
+        http.GetEndpoint()?.Metadata.GetMetadata<OrgAccessRequirement>() is null
+            ? throw new InvalidOperationException($"{http.GetEndpoint()?.DisplayName} takes OrgAccess but does not declare RequireOrgAccess(...).")
+            : ValueTask.FromResult<OrgAccess?>(Unchecked);
+
+    public const string NotVisible = "No such organization is visible to you.";
+
     /// <summary>
     /// Resolves {orgId} (Roster id or WorkOS org_ id) and checks the caller may do what <paramref name="requirement"/>
     /// says. Someone with no membership gets 404 (the org is not visible to them); a member without the right gets 403.
     /// </summary>
-    public const string NotVisible = "No such organization is visible to you.";
-
     public static async Task<(OrgAccess? Access, ProblemHttpResult? Problem)> CheckAsync(
         RosterDb db, string orgId, Caller caller, OrgRequirement requirement, CancellationToken ct)
     {

@@ -110,7 +110,7 @@ public static class DependencyGraph
                 foreach (var local in body.LocalVariables) Use(local.LocalType, m.Name);
                 foreach (var clause in body.ExceptionHandlingClauses)
                     if (clause.Flags == ExceptionHandlingClauseOptions.Clause) Use(clause.CatchType, m.Name);
-                foreach (var used in IlReferences(m, body)) Use(used, m.Name);
+                foreach (var used in IlMembers(m, body).SelectMany(TypesOf)) Use(used, m.Name);
             }
         }
         return edges;
@@ -155,8 +155,49 @@ public static class DependencyGraph
         }
     }
 
-    /// <summary>The types named by the tokens of a method body (types, and the declaring types of methods and fields).</summary>
-    private static IEnumerable<Type> IlReferences(MethodBase method, MethodBody body)
+    /// <summary>The types a member named in IL stands for: a type itself; a method's or field's declaring type (and generic arguments, field type).</summary>
+    private static IEnumerable<Type> TypesOf(MemberInfo member)
+    {
+        switch (member)
+        {
+            case Type t:
+                yield return t;
+                break;
+            case MethodBase mb:
+                if (mb.DeclaringType is { } declaring) yield return declaring;
+                if (mb is MethodInfo { IsGenericMethod: true } generic)
+                    foreach (var a in generic.GetGenericArguments()) yield return a;
+                break;
+            case FieldInfo f:
+                if (f.DeclaringType is { } fieldOwner) yield return fieldOwner;
+                yield return f.FieldType;
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Every method of <paramref name="assembly"/>'s types in namespaces starting with <paramref name="namespacePrefix"/>
+    /// that calls <paramref name="target"/> (by IL), as "Type.Method".
+    /// </summary>
+    public static IReadOnlyList<string> CallersOf(Assembly assembly, string namespacePrefix, MethodBase target)
+    {
+        const BindingFlags all = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly;
+        var callers = new List<string>();
+        foreach (var type in assembly.GetTypes())
+        {
+            if (Outermost(type).Namespace?.StartsWith(namespacePrefix, StringComparison.Ordinal) != true) continue;
+            foreach (var m in type.GetMethods(all).Cast<MethodBase>().Concat(type.GetConstructors(all)))
+                if (m.GetMethodBody() is { } body && IlMembers(m, body).OfType<MethodBase>().Any(called => SameMethod(called, target)))
+                    callers.Add($"{type.FullName}.{m.Name}");
+        }
+        return callers;
+    }
+
+    private static bool SameMethod(MethodBase a, MethodBase b) =>
+        a.Module == b.Module && a.MetadataToken == b.MetadataToken;
+
+    /// <summary>The types, methods and fields named by the tokens of a method body.</summary>
+    private static IEnumerable<MemberInfo> IlMembers(MethodBase method, MethodBody body)
     {
         var il = body.GetILAsByteArray();
         if (il is null) yield break;
@@ -206,21 +247,7 @@ public static class DependencyGraph
                     {
                         member = null;
                     }
-                    switch (member)
-                    {
-                        case Type t:
-                            yield return t;
-                            break;
-                        case MethodBase mb:
-                            if (mb.DeclaringType is { } declaring) yield return declaring;
-                            if (mb is MethodInfo { IsGenericMethod: true } generic)
-                                foreach (var a in generic.GetGenericArguments()) yield return a;
-                            break;
-                        case FieldInfo f:
-                            if (f.DeclaringType is { } fieldOwner) yield return fieldOwner;
-                            yield return f.FieldType;
-                            break;
-                    }
+                    if (member is not null) yield return member;
                     break;
                 default:
                     // InlineI, InlineBrTarget, InlineString, InlineSig, ShortInlineR: a four-byte operand.
