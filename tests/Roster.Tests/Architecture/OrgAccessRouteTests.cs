@@ -18,7 +18,7 @@ public abstract class OrgAccessRouteTests(RosterApp app)
 {
     private readonly Scenario _s = new(app);
 
-    /// <summary>Routes under {orgId} that only look the organization up (open to any signed-in user, or admin-only by policy).</summary>
+    /// <summary>API routes under {orgId} that only look the organization up (open to any signed-in user, or admin-only by policy).</summary>
     private static readonly string[] LookUpOnly =
     [
         "POST /api/organizations/{orgId}/requests/",
@@ -28,7 +28,8 @@ public abstract class OrgAccessRouteTests(RosterApp app)
 
     private IEnumerable<(string Route, RouteEndpoint Endpoint)> OrgRoutes() =>
         app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
-            .Where(e => e.RoutePattern.RawText?.Contains("{orgId}", StringComparison.Ordinal) == true)
+            .Where(e => e.RoutePattern.RawText?.StartsWith("/api/", StringComparison.Ordinal) == true
+                        && e.RoutePattern.RawText.Contains("{orgId}", StringComparison.Ordinal))
             .SelectMany(e => (e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.HttpMethodMetadata>()?.HttpMethods ?? ["*"])
                 .Select(method => ($"{method} {e.RoutePattern.RawText}", e)));
 
