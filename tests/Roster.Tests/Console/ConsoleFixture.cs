@@ -59,6 +59,28 @@ public abstract class ConsoleFixture(StorageProvider provider) : IAsyncLifetime
     public Uri BaseUrl { get; private set; } = null!;
     public StorageProvider Provider => provider;
 
+    /// <summary>WorkOS users whose access tokens carry the platform-admin permission (as a WorkOS role's permission would).</summary>
+    public HashSet<string> PlatformAdmins { get; } = [];
+
+    /// <summary>When true, the fake hands out access tokens that expired already (the console must refresh them).</summary>
+    public bool IssueExpiredAccessTokens { get; set; }
+
+    /// <summary>How long the fake's access tokens last (WorkOS's are short-lived; a test shortens them to make refreshes happen).</summary>
+    public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// The access token the fake WorkOS issues: a token Roster's API trusts (the tests' signing key, issuer and audience), with
+    /// the claims an AuthKit JWT template gives it (sub, email, email_verified, name, permissions).
+    /// </summary>
+    private string AccessTokenFor(FakeUser user)
+    {
+        var now = IssueExpiredAccessTokens ? DateTime.UtcNow.AddHours(-1) : DateTime.UtcNow;
+        return Roster.Infrastructure.Auth.TokenMinter.Mint(Roster.Infrastructure.Auth.DevSigningKey.Parse(RosterApp.SigningKeyPem),
+            new Roster.Infrastructure.Auth.AuthOptions { Issuer = "roster-tests", Audience = "roster-tests-api" },
+            new Roster.Infrastructure.Auth.TokenRequest(user.Id, user.Email, $"{user.FirstName} {user.LastName}", user.EmailVerified,
+                PlatformAdmins.Contains(user.Id), AccessTokenLifetime), now);
+    }
+
     /// <summary>
     /// Debian's Chromium (scripts/test.sh installs the package when it is missing); ROSTER_TEST_CHROMIUM overrides the path.
     /// Playwright never downloads a browser here.
@@ -68,6 +90,8 @@ public abstract class ConsoleFixture(StorageProvider provider) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         WorkOs = await FakeWorkOs.StartAsync();
+        WorkOs.AuthKitClientId = ConsoleHost.ClientId;
+        WorkOs.AccessTokenFor = AccessTokenFor;
         App = new ConsoleHost(provider, WorkOs);
         await App.InitializeAsync();
         BaseUrl = App.Address;

@@ -62,7 +62,7 @@ public sealed record RecordedRequest(string Method, string PathAndQuery, string 
 /// refused (422 <c>role_not_found</c>). Lenient mode (<c>Strict = false</c>) ignores unknown event names instead.
 /// </para>
 /// </summary>
-public sealed class FakeWorkOs : IAsyncDisposable
+public sealed partial class FakeWorkOs : IAsyncDisposable
 {
     private const string EnvironmentRoleEvent = "role";
     private readonly object _gate = new();
@@ -82,7 +82,7 @@ public sealed class FakeWorkOs : IAsyncDisposable
 
     private sealed record StoredEvent(FakeEvent Event, string? OrganizationId);
     private sealed record Fault(int Status, TimeSpan? RetryAfter);
-    private sealed record Reply(int Status, JsonNode? Body, TimeSpan? RetryAfter = null);
+    private sealed record Reply(int Status, JsonNode? Body, TimeSpan? RetryAfter = null, string? Location = null);
 
     private FakeWorkOs(WebApplication app)
     {
@@ -642,7 +642,7 @@ public sealed class FakeWorkOs : IAsyncDisposable
             var carriedOut = false;
             reply = Down ? Error(503, "service_unavailable", "The fake WorkOS API is down.")
                 : _faults.TryDequeue(out var fault) ? FaultReply(fault)
-                : !Authorized(ctx.Request) ? Error(401, "unauthorized", "Could not authorize the request. Maybe your API key is invalid?")
+                : !Authorized(ctx.Request) && !IsAuthKitRoute(ctx.Request) ? Error(401, "unauthorized", "Could not authorize the request. Maybe your API key is invalid?")
                 : Carry(out carriedOut, Idempotent(ctx.Request, body));
             if (carriedOut && _lostAnswers > 0)
             {
@@ -652,6 +652,7 @@ public sealed class FakeWorkOs : IAsyncDisposable
         }
 
         ctx.Response.StatusCode = reply.Status;
+        if (reply.Location is not null) ctx.Response.Headers.Location = reply.Location;
         if (reply.RetryAfter is { } retryAfter)
             ctx.Response.Headers.RetryAfter = ((long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
         if (reply.Body is not null)
@@ -706,6 +707,8 @@ public sealed class FakeWorkOs : IAsyncDisposable
         var method = request.Method;
         return (method, s) switch
         {
+            ("GET", ["user_management", "authorize"]) => Authorize(request.Query),
+            ("POST", ["user_management", "authenticate"]) => Authenticate(body),
             ("GET", ["events"]) => ListEvents(request.Query),
             ("GET", ["organizations"]) => ListOrganizations(request.Query),
             ("GET", ["organizations", var id]) => _organizations.TryGetValue(id, out var org) ? new Reply(200, Render(org)) : NotFound("organization", id),
