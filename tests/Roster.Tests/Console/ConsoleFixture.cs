@@ -145,7 +145,11 @@ public sealed class PageRecorder(string provider, string test)
             string.Join("; ", bad.Select(v => $"{v.Id} ({v.Impact}): {v.Help} at {string.Join(", ", v.Nodes.Select(n => n.Target?.ToString()))}")));
         // The README's pictures are the test run's own (ROSTER_DOCS_SCREENSHOTS=1 copies the named pages to docs/).
         if (Environment.GetEnvironmentVariable("ROSTER_DOCS_SCREENSHOTS") == "1" && provider == "sqlite" && DocsNames.Contains(name))
-            File.Copy(file, Path.Combine(ArtifactsRoot, "..", "..", "..", "docs", $"console-{name}.png"), overwrite: true);
+        {
+            var docs = Path.GetFullPath(Path.Combine(ArtifactsRoot, "..", "..", "..", "docs"));
+            Directory.CreateDirectory(docs);
+            File.Copy(file, Path.Combine(docs, $"console-{name}.png"), overwrite: true);
+        }
     }
 
     private static readonly HashSet<string> DocsNames = ["members", "seats"];
