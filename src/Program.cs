@@ -6,6 +6,9 @@ using Roster.Features.WebhookIngest;
 using Roster.Features.Notifications;
 using Roster.Cli;
 using Roster.Features.Actions;
+using Roster.Features.Changes;
+using Roster.Infrastructure.Changes;
+using Roster.Features.WebhookSubscriptions;
 using Roster.Features.AcceptMembership;
 using Roster.Features.AddMember;
 using Roster.Features.Console;
@@ -65,6 +68,8 @@ builder.Services.AddNotifications(builder.Configuration);
 builder.Services.AddWebhookIngest(builder.Configuration);
 builder.Services.AddWorkOsActions(builder.Configuration);
 builder.Services.AddWorkOsSync();
+builder.Services.AddChangeFeed(builder.Configuration);
+builder.Services.AddWebhookSubscriptions(builder.Configuration, builder.Environment);
 builder.Services.AddSettings<InvitationOptions>("Invitations");
 builder.Services.AddSingleton<Sweeper>();
 if (builder.Configuration.GetValue("Invitations:SweepEnabled", true)) builder.Services.AddHostedService(sp => sp.GetRequiredService<Sweeper>());
@@ -149,12 +154,15 @@ api.MapPreflight();
 api.MapOwnershipTransfer();
 api.MapRoles();
 api.MapRefusals();
+api.MapChanges();
+api.MapAuditExport();
 api.MapGroup("/api/admin")
     .RequireAuthorization(PlatformAdminPolicy.Name)
     .ProducesProblem(StatusCodes.Status401Unauthorized)
     .ProducesProblem(StatusCodes.Status403Forbidden)
     .MapSeatAudit()
-    .MapNotificationAdmin();
+    .MapNotificationAdmin()
+    .MapWebhookSubscriptions();
 // The console: HTML pages at /console (and / redirects there), calling the API above for everything they show or do.
 app.MapRosterConsole();
 app.MapBenchFloorWhenConfigured();

@@ -9,7 +9,7 @@ namespace Roster.Cli;
 /// <summary>The operator commands the service binary takes after <c>--</c>.</summary>
 public static class RosterCommands
 {
-    private static readonly string[] Names = ["migrate", "seats", "dev-token", "workos", "help"];
+    private static readonly string[] Names = ["migrate", "seats", "dev-token", "workos", "audit", "help"];
 
     public static bool IsCommand(string[] args) => args.Length > 0 && Names.Contains(args[0]);
 
@@ -19,6 +19,7 @@ public static class RosterCommands
                Roster seats audit                      organizations over their plan's seat limits
                Roster dev-token --sub <workosUserId> --email <email> [--name <n>] [--unverified] [--admin]
                Roster workos sync [--org <workosOrgId>] [--since <ISO time>]   replay WorkOS events (needs WorkOS__ApiKey)
+               Roster audit verify <file>              check an audit export's hash chain offline; names the first broken link
         """;
 
     public static async Task<int> RunAsync(IServiceProvider services, string[] args, TextWriter output, TextWriter error)
@@ -32,6 +33,7 @@ public static class RosterCommands
                 ["seats", "audit"] => await SeatsAudit(services, output),
                 ["dev-token", .. var rest] => DevToken(services, rest, output, error),
                 ["workos", "sync", .. var rest] => await WorkOsSync(services, rest, output, error),
+                ["audit", "verify", var file] => await AuditVerify(file, output, error),
                 ["help"] => Print(output, Usage, 0),
                 _ => Print(error, Usage, 2),
             };
@@ -46,6 +48,24 @@ public static class RosterCommands
             await error.WriteLineAsync($"The database is unavailable: {ex.Message}");
             return 1;
         }
+    }
+
+    /// <summary>Checks an export of GET …/audit/export: 0 when the chain is intact, 1 naming the first broken link, 2 when unreadable.</summary>
+    private static async Task<int> AuditVerify(string file, TextWriter output, TextWriter error)
+    {
+        if (!File.Exists(file))
+        {
+            await error.WriteLineAsync($"No such file: {file}");
+            return 2;
+        }
+        var verdict = Roster.Infrastructure.Changes.AuditChain.Verify(File.ReadLines(file));
+        if (verdict.Intact)
+        {
+            await output.WriteLineAsync($"OK: {verdict.Rows} audit rows, the chain is intact (last hash {verdict.Hash ?? "-"}).");
+            return 0;
+        }
+        await output.WriteLineAsync($"BROKEN: {verdict.Problem}. {verdict.Rows} rows before it verified.");
+        return 1;
     }
 
     private static int Print(TextWriter writer, string text, int code)

@@ -62,5 +62,6 @@ public static class MigrationCatalog
         new("0009", "sign_in_denials"),
         new("0010", "product_api"),
         new("0011", "unlinked_memberships"),
+        new("0012", "change_feed"),
     ];
 }

@@ -219,12 +219,13 @@ public static class MembersEndpoints
         if (role != membership.Role)
         {
             Audit.Record(db, now, AuditActions.RoleChanged, membership, caller.UserId,
-                oldRole: membership.Role, newRole: role, oldStatus: membership.Status, newStatus: membership.Status);
+                oldRole: membership.Role, newRole: role, oldStatus: membership.Status, newStatus: membership.Status, newSeatType: seatType);
             OutboundWrites.RoleChanged(db, workos, organization, membership, now);
         }
         if (seatType != membership.SeatType)
             Audit.Record(db, now, AuditActions.SeatTypeChanged, membership, caller.UserId,
-                oldRole: membership.Role, newRole: role, oldStatus: membership.Status, newStatus: membership.Status);
+                oldRole: membership.Role, newRole: role, oldStatus: membership.Status, newStatus: membership.Status,
+                oldSeatType: membership.SeatType, newSeatType: seatType);
         await db.SaveChangesAsync(ct);
         if (seatType != membership.SeatType) await gate.ChangedAsync(organization, ct, seatType, membership.SeatType);
         await tx.CommitAsync(ct);

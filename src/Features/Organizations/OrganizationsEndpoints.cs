@@ -3,6 +3,7 @@ using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Roster.Infrastructure.Auth;
+using Roster.Infrastructure.Changes;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Http;
 using Roster.Infrastructure.Http.OpenApi;
@@ -125,6 +126,7 @@ public static class OrganizationsEndpoints
         var usage = await gate.UsageAsync(organization, founder.SeatType, ct);
         if (!usage.HasRoom) return gate.Refused(usage, SeatGates.Founder);
         db.Memberships.Add(founder);
+        ChangeLog.Stage(db, organization.Id, ChangeTypes.OrganizationCreated, now, caller.UserId, AuditVia.Api);
         Audit.Record(db, now, AuditActions.Founded, founder, caller.UserId, newRole: Roles.Owner, newStatus: MembershipStatus.Active);
         await db.SaveChangesAsync(ct);
         await gate.ChangedAsync(organization, ct, founder.SeatType);
@@ -143,7 +145,7 @@ public static class OrganizationsEndpoints
     }
 
     public static async Task<Results<Ok<OrganizationView>, ProblemHttpResult>> ChangePlan(
-        string orgId, ChangePlanRequest request, RosterDb db, SeatGate gate, TimeProvider clock, CancellationToken ct)
+        string orgId, ChangePlanRequest request, Caller caller, RosterDb db, SeatGate gate, TimeProvider clock, CancellationToken ct)
     {
         var organization = await OrgAccess.FindOrganizationAsync(db, orgId, ct);
         if (organization is null) return Problems.NotFound("No such organization.");
@@ -154,6 +156,8 @@ public static class OrganizationsEndpoints
         // A plan change never removes anyone: an org left over its cap shows up in the seat audit instead.
         await db.Organizations.Where(o => o.Id == organization.Id)
             .ExecuteUpdateAsync(s => s.SetProperty(o => o.Plan, request.Plan).SetProperty(o => o.UpdatedAt, now), ct);
+        ChangeLog.Stage(db, organization.Id, ChangeTypes.OrganizationPlanChanged, now, caller.UserId, AuditVia.Api);
+        await db.SaveChangesAsync(ct);
         organization.Plan = request.Plan;
         // Every limit moved: warn where usage is now past 80%/100%, re-arm where it fell below 60%.
         await gate.PlanChangedAsync(organization, ct);

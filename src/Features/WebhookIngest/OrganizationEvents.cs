@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Roster.Infrastructure.Changes;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.WorkOs;
 
@@ -18,6 +19,7 @@ public static class OrganizationEvents
         {
             organization = new Organization { Id = Guid.CreateVersion7(), WorkosOrganizationId = data.Id, Name = data.Name!, CreatedAt = ctx.Now };
             ctx.Db.Organizations.Add(organization);
+            ChangeLog.Stage(ctx.Db, organization.Id, ChangeTypes.OrganizationCreated, ctx.Now, actor: null, ctx.Via);
         }
         else if (organization.DeletedAt is not null)
         {
@@ -28,6 +30,8 @@ public static class OrganizationEvents
             return EventOutcome.Stale("A newer event for this organization was already applied.");
         }
 
+        if (organization.Name != data.Name && ctx.Db.Entry(organization).State != EntityState.Added)
+            ChangeLog.Stage(ctx.Db, organization.Id, ChangeTypes.OrganizationRenamed, ctx.Now, actor: null, ctx.Via);
         organization.Name = data.Name!;
         organization.WorkosUpdatedAt = eventTime;
         organization.WorkosLastEventId = evt.Id;
@@ -55,6 +59,13 @@ public static class OrganizationEvents
         organization.WorkosUpdatedAt = eventTime;
         organization.WorkosLastEventId = evt.Id;
         organization.UpdatedAt = ctx.Now;
+        // The feed publishes each membership that goes with it, then the organization's deletion.
+        var live = ctx.Db.Entry(organization).State == EntityState.Added ? [] : await ctx.Db.Memberships.AsNoTracking()
+            .Where(m => m.OrganizationId == organization.Id && m.DeletedAt == null).OrderBy(m => m.CreatedAt).ThenBy(m => m.Id).ToListAsync(ct);
+        foreach (var membership in live)
+            ChangeLog.Stage(ctx.Db, organization.Id, ChangeTypes.MembershipRemoved, ctx.Now, actor: null, ctx.Via,
+                previous: new PreviousState(membership.Role, membership.Status, membership.SeatType), membershipId: membership.Id, subjectUserId: membership.UserId);
+        ChangeLog.Stage(ctx.Db, organization.Id, ChangeTypes.OrganizationDeleted, ctx.Now, actor: null, ctx.Via);
         await ctx.Db.SaveChangesAsync(ct);
 
         // Its memberships, role assignments and staged seats go with it, whatever order their own events arrive in: a

@@ -9,7 +9,8 @@ public sealed record TokenRequest(
     string? Name = null,
     bool EmailVerified = true,
     bool PlatformAdmin = false,
-    TimeSpan? Lifetime = null);
+    TimeSpan? Lifetime = null,
+    IReadOnlyList<string>? Permissions = null);
 
 /// <summary>Mints RS256 tokens in the shape WorkOS issues them (sub, email, email_verified, name, permissions).</summary>
 public static class TokenMinter
@@ -24,7 +25,9 @@ public static class TokenMinter
             ["email_verified"] = request.EmailVerified,
         };
         if (request.Name is not null) claims["name"] = request.Name;
-        if (request.PlatformAdmin) claims["permissions"] = new[] { AuthOptions.PlatformAdminPermission };
+        var permissions = (request.PlatformAdmin ? [AuthOptions.PlatformAdminPermission] : Array.Empty<string>())
+            .Concat(request.Permissions ?? []).ToArray();
+        if (permissions.Length > 0) claims["permissions"] = permissions;
 
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {

@@ -47,6 +47,12 @@ public sealed class Organization
     public DateTime? DeletedAt { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
+
+    /// <summary>The last change-feed sequence number handed out in this organization (moved only under its row lock).</summary>
+    public long ChangeSequence { get; set; }
+
+    /// <summary>The hash of this organization's last audit row: where the next one chains on.</summary>
+    public string? AuditHead { get; set; }
 }
 
 public sealed class User
@@ -139,6 +145,15 @@ public sealed class AuditEvent
 
     /// <summary>How the change arrived: <see cref="AuditVia"/>.</summary>
     public string Via { get; set; } = AuditVia.Api;
+
+    /// <summary>The change-feed sequence of the change this row records: the audit chain's order (null before migration 0012).</summary>
+    public long? Sequence { get; set; }
+
+    /// <summary>The hash of the organization's audit row before this one ("" for the first); null before migration 0012.</summary>
+    public string? PreviousHash { get; set; }
+
+    /// <summary>SHA-256 (hex) over the row's canonical encoding and <see cref="PreviousHash"/> (Features/Changes/AuditChain).</summary>
+    public string? Hash { get; set; }
 }
 
 public static class AuditVia

@@ -25,6 +25,48 @@ public sealed class RosterDb(DbContextOptions<RosterDb> options) : DbContext(opt
     public DbSet<WorkosOrganizationSync> OrganizationSyncs => Set<WorkosOrganizationSync>();
     public DbSet<WorkosUserSync> UserSyncs => Set<WorkosUserSync>();
     public DbSet<IdempotencyRecord> IdempotencyKeys => Set<IdempotencyRecord>();
+    public DbSet<Roster.Infrastructure.Changes.ChangeRow> Changes => Set<Roster.Infrastructure.Changes.ChangeRow>();
+    public DbSet<Roster.Infrastructure.Changes.ChangeFeedCounter> ChangeFeedCounters => Set<Roster.Infrastructure.Changes.ChangeFeedCounter>();
+    public DbSet<Roster.Infrastructure.Changes.WebhookSubscription> WebhookSubscriptions => Set<Roster.Infrastructure.Changes.WebhookSubscription>();
+    public DbSet<Roster.Infrastructure.Changes.WebhookDelivery> WebhookDeliveries => Set<Roster.Infrastructure.Changes.WebhookDelivery>();
+
+    /// <summary>
+    /// Staged change rows are numbered (and audit rows chained) under their organization's lock before they are written
+    /// (<see cref="Roster.Infrastructure.Changes.ChangeLog.StampAsync"/>); a save with staged changes outside a transaction gets one.
+    /// </summary>
+    public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        if (Database.CurrentTransaction is null && ChangeTracker.Entries<Roster.Infrastructure.Changes.ChangeRow>().Any(e => e.State == EntityState.Added))
+        {
+            await using var tx = await Database.BeginTransactionAsync(cancellationToken);
+            var saved = await SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+            return saved;
+        }
+        var stamp = await Roster.Infrastructure.Changes.ChangeLog.StampAsync(this, cancellationToken);
+        try
+        {
+            var saved = await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+            if (stamp is not null)
+            {
+                stamp.Saved();
+                ChangesAwaitCommit = true;
+            }
+            return saved;
+        }
+        finally
+        {
+            stamp?.Release();
+        }
+    }
+
+    /// <summary>Set once changes were saved in the open transaction; its commit wakes the sequencer (<see cref="ChangeCommitSignal"/>).</summary>
+    internal bool ChangesAwaitCommit;
+
+    public override int SaveChanges(bool acceptAllChangesOnSuccess) =>
+        ChangeTracker.Entries<Roster.Infrastructure.Changes.ChangeRow>().Any(e => e.State == EntityState.Added)
+            ? throw new InvalidOperationException("Changes are numbered under a lock taken asynchronously: use SaveChangesAsync.")
+            : base.SaveChanges(acceptAllChangesOnSuccess);
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -49,6 +91,13 @@ public sealed class RosterDb(DbContextOptions<RosterDb> options) : DbContext(opt
         model.Entity<WorkosOrganizationSync>().ToTable("workos_organization_syncs").HasKey(s => s.WorkosOrganizationId);
         model.Entity<WorkosUserSync>().ToTable("workos_user_syncs").HasKey(s => s.WorkosUserId);
         model.Entity<IdempotencyRecord>().ToTable("idempotency_keys").HasKey(r => new { r.UserId, r.Key });
+        model.Entity<Roster.Infrastructure.Changes.ChangeRow>().ToTable("changes");
+        model.Entity<Roster.Infrastructure.Changes.ChangeRow>().HasOne<Organization>().WithMany().HasForeignKey(c => c.OrganizationId);
+        model.Entity<Roster.Infrastructure.Changes.ChangeFeedCounter>().ToTable("change_feed_counters").HasKey(c => c.Name);
+        model.Entity<Roster.Infrastructure.Changes.WebhookSubscription>().ToTable("webhook_subscriptions");
+        model.Entity<Roster.Infrastructure.Changes.WebhookDelivery>().ToTable("webhook_deliveries");
+        model.Entity<Roster.Infrastructure.Changes.WebhookDelivery>().HasOne<Roster.Infrastructure.Changes.WebhookSubscription>()
+            .WithMany().HasForeignKey(d => d.SubscriptionId);
 
         foreach (var entity in model.Model.GetEntityTypes())
         {

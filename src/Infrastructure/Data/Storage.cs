@@ -51,7 +51,7 @@ public static class StorageRegistration
         services.AddDbContextPool<RosterDb>((sp, db) =>
         {
             ConfigureProvider(db, options, sp.GetService<NpgsqlDataSource>());
-            db.AddInterceptors(sp.GetRequiredService<PendingMembershipSourceGuard>());
+            db.AddInterceptors(sp.GetRequiredService<PendingMembershipSourceGuard>(), Roster.Infrastructure.Changes.ChangeCommitSignal.Instance);
         });
         return services;
     }

@@ -69,6 +69,9 @@ public static class ErrorCodes
     public const string IdempotencyKeyInUse = "idempotency_key_in_use";
     public const string AlreadyOwner = "already_owner";
 
+    // Codes of the change feed and outgoing webhooks (issue 17).
+    public const string CursorExpired = "cursor_expired";
+
     // Codes for statuses DESIGN.md names without a code of their own.
     public const string Unauthorized = "unauthorized";
     public const string MethodNotAllowed = "method_not_allowed";

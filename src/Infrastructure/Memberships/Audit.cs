@@ -1,3 +1,4 @@
+using Roster.Infrastructure.Changes;
 using Roster.Infrastructure.Data;
 
 namespace Roster.Infrastructure.Memberships;
@@ -30,13 +31,22 @@ public static class AuditActions
     public const string OwnershipTransferred = "ownership_transferred";
 }
 
+/// <summary>
+/// Every membership change is recorded here, once: the audit row, and the change-feed row published for it (same unit of
+/// work, so both commit with the change or neither does). The feed numbers the change and chains the audit row under the
+/// organization's lock when the unit of work is saved (<see cref="ChangeLog"/>).
+/// </summary>
 public static class Audit
 {
-    /// <summary>Stages an audit row on the context; it commits with the change it describes.</summary>
+    /// <summary>Stages an audit row and its change on the context; they commit with the change they describe.</summary>
+    /// <param name="membership">The membership as it was read for the change (its role, status and seat type before it, unless
+    /// <paramref name="oldRole"/>/<paramref name="oldStatus"/>/<paramref name="oldSeatType"/> say otherwise); the change
+    /// publishes it with <paramref name="newRole"/>, <paramref name="newStatus"/> and <paramref name="newSeatType"/> applied.</param>
     public static void Record(RosterDb db, DateTime at, string action, Membership membership, Guid? actor,
-        string? oldRole = null, string? newRole = null, string? oldStatus = null, string? newStatus = null, string via = AuditVia.Api)
+        string? oldRole = null, string? newRole = null, string? oldStatus = null, string? newStatus = null, string via = AuditVia.Api,
+        string? oldSeatType = null, string? newSeatType = null)
     {
-        db.AuditEvents.Add(new AuditEvent
+        var audit = new AuditEvent
         {
             Id = Guid.CreateVersion7(),
             OrganizationId = membership.OrganizationId,
@@ -51,12 +61,28 @@ public static class Audit
             Source = membership.Source,
             At = at,
             Via = via,
-        });
+        };
+        db.AuditEvents.Add(audit);
+
+        var type = ChangeTypes.ForAuditAction(action);
+        // A row just made has no "before"; otherwise what the caller read before changing it.
+        var isNew = action is AuditActions.Founded or AuditActions.Added or AuditActions.Requested
+                    || (action == AuditActions.Activated && oldStatus is null && oldRole is null);
+        var previous = isNew ? null : new PreviousState(oldRole ?? membership.Role, oldStatus ?? membership.Status, oldSeatType ?? membership.SeatType);
+        var after = ChangeTypes.EndsMembership(type) ? null : ChangeLog.Snapshot(membership) with
+        {
+            Role = newRole ?? membership.Role,
+            Status = newStatus ?? membership.Status,
+            SeatType = newSeatType ?? membership.SeatType,
+            UpdatedAt = at > membership.UpdatedAt ? at : membership.UpdatedAt,
+        };
+        ChangeLog.Stage(db, membership.OrganizationId, type, at, actor, via, after, previous, audit, membership.Id, membership.UserId);
     }
 
     /// <summary>Stages an audit row about the organization itself (renamed, deleted): no membership, no subject.</summary>
-    public static void RecordOrganization(RosterDb db, DateTime at, string action, Guid organizationId, Guid? actor, string via = AuditVia.Api) =>
-        db.AuditEvents.Add(new AuditEvent
+    public static void RecordOrganization(RosterDb db, DateTime at, string action, Guid organizationId, Guid? actor, string via = AuditVia.Api)
+    {
+        var audit = new AuditEvent
         {
             Id = Guid.CreateVersion7(),
             OrganizationId = organizationId,
@@ -64,5 +90,8 @@ public static class Audit
             Action = action,
             At = at,
             Via = via,
-        });
+        };
+        db.AuditEvents.Add(audit);
+        ChangeLog.Stage(db, organizationId, ChangeTypes.ForAuditAction(action), at, actor, via, audit: audit);
+    }
 }

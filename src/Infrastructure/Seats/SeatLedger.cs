@@ -30,13 +30,17 @@ public sealed class SeatLedger(RosterDb db, PlanCatalog plans, TimeProvider cloc
     {
         if (db.Database.CurrentTransaction is null)
             throw new InvalidOperationException("The seat lock only means something inside a transaction.");
+        // The same statement hands back the change-feed counter and audit chain head, so the changes this transaction
+        // stages are numbered without another round trip (Features/Changes/ChangeLog).
         var rows = await db.Database
-            .SqlQuery<LockedPlan>($"UPDATE organizations SET seat_lock_version = seat_lock_version + 1 WHERE id = {organizationId} RETURNING plan AS \"Plan\"")
+            .SqlQuery<LockedPlan>($"UPDATE organizations SET seat_lock_version = seat_lock_version + 1 WHERE id = {organizationId} RETURNING plan AS \"Plan\", change_sequence AS \"ChangeSequence\", audit_head AS \"AuditHead\"")
             .ToListAsync(ct);
-        return rows.Count == 0 ? null : rows[0];
+        if (rows.Count == 0) return null;
+        Roster.Infrastructure.Changes.ChangeLog.Locked(db, organizationId, rows[0].ChangeSequence, rows[0].AuditHead);
+        return rows[0];
     }
 
-    public sealed record LockedPlan(string? Plan);
+    public sealed record LockedPlan(string? Plan, long ChangeSequence, string? AuditHead);
 
     /// <summary>
     /// <see cref="LockAsync"/>, unless the organization is deleted (false, and no lock): the check and the lock are one
@@ -46,9 +50,12 @@ public sealed class SeatLedger(RosterDb db, PlanCatalog plans, TimeProvider cloc
     {
         if (db.Database.CurrentTransaction is null)
             throw new InvalidOperationException("The seat lock only means something inside a transaction.");
-        return await db.Organizations
-            .Where(o => o.Id == organizationId && o.DeletedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(o => o.SeatLockVersion, o => o.SeatLockVersion + 1), ct) == 1;
+        var rows = await db.Database
+            .SqlQuery<LockedPlan>($"UPDATE organizations SET seat_lock_version = seat_lock_version + 1 WHERE id = {organizationId} AND deleted_at IS NULL RETURNING plan AS \"Plan\", change_sequence AS \"ChangeSequence\", audit_head AS \"AuditHead\"")
+            .ToListAsync(ct);
+        if (rows.Count == 0) return false;
+        Roster.Infrastructure.Changes.ChangeLog.Locked(db, organizationId, rows[0].ChangeSequence, rows[0].AuditHead);
+        return true;
     }
 
     public async Task<SeatUsage> UsageAsync(Guid organizationId, string? plan, string seatType, CancellationToken ct)

@@ -43,6 +43,8 @@ public static class SeatRefusals
             Notified = notify,
         };
         db.MembershipRefusals.Add(row);
+        Roster.Infrastructure.Changes.ChangeLog.Stage(db, organization.Id, Roster.Infrastructure.Changes.ChangeTypes.MembershipRefused, now, actor: null,
+            refused.Kind == RefusalKinds.SignIn ? AuditVia.Api : AuditVia.Webhook);
         if (notify)
         {
             // Keyed by the event (or action) id: a refusal is told once however often its transaction is retried.

@@ -276,6 +276,47 @@ public static class AuthorizationMatrix
             async c => new Call(await OfferOwnershipToMember(c)),
             owner: NotFound, admin: NotFound, member: NoContent, outsider: NotFound, platformAdmin: NotFound),
 
+        // The change feed (issue 17).
+        Row("the organization's change feed", "GET", $"{Org}/changes",
+            _ => Task.FromResult(new Call(Query: "after=0&limit=10")),
+            owner: Ok, admin: Ok, member: Forbidden, outsider: NotFound, platformAdmin: Ok),
+
+        Row("every organization's change feed", "GET", "/api/admin/changes",
+            _ => Task.FromResult(new Call(Query: "after=0&limit=10")),
+            owner: Forbidden, admin: Forbidden, member: Forbidden, outsider: Forbidden, platformAdmin: Ok),
+
+        Row("export the audit chain", "GET", $"{Org}/audit/export",
+            _ => Task.FromResult(new Call()),
+            owner: Ok, admin: Forbidden, member: Forbidden, outsider: NotFound, platformAdmin: Ok),
+
+        Row("create a webhook subscription", "POST", "/api/admin/webhook-subscriptions",
+            _ => Task.FromResult(new Call(Body: new { url = "https://hooks.example.com/roster", types = new[] { "organization.deleted" } })),
+            owner: Forbidden, admin: Forbidden, member: Forbidden, outsider: Forbidden, platformAdmin: Created),
+
+        Row("list webhook subscriptions", "GET", "/api/admin/webhook-subscriptions",
+            _ => Task.FromResult(new Call(Query: "limit=10")),
+            owner: Forbidden, admin: Forbidden, member: Forbidden, outsider: Forbidden, platformAdmin: Ok),
+
+        Row("read a webhook subscription", "GET", "/api/admin/webhook-subscriptions/{id}",
+            async c => new Call(NotificationId: await SubscriptionAsync(c)),
+            owner: Forbidden, admin: Forbidden, member: Forbidden, outsider: Forbidden, platformAdmin: Ok),
+
+        Row("change a webhook subscription", "PATCH", "/api/admin/webhook-subscriptions/{id}",
+            async c => new Call(NotificationId: await SubscriptionAsync(c), Body: new { description = "changed in the matrix" }),
+            owner: Forbidden, admin: Forbidden, member: Forbidden, outsider: Forbidden, platformAdmin: Ok),
+
+        Row("delete a webhook subscription", "DELETE", "/api/admin/webhook-subscriptions/{id}",
+            async c => new Call(NotificationId: await SubscriptionAsync(c)),
+            owner: Forbidden, admin: Forbidden, member: Forbidden, outsider: Forbidden, platformAdmin: NoContent),
+
+        Row("a webhook subscription's delivery log", "GET", "/api/admin/webhook-subscriptions/{id}/deliveries",
+            async c => new Call(NotificationId: await SubscriptionAsync(c)),
+            owner: Forbidden, admin: Forbidden, member: Forbidden, outsider: Forbidden, platformAdmin: Ok),
+
+        Row("replay a webhook subscription", "POST", "/api/admin/webhook-subscriptions/{id}/replay",
+            async c => new Call(NotificationId: await SubscriptionAsync(c), Body: new { fromPosition = 1 }),
+            owner: Forbidden, admin: Forbidden, member: Forbidden, outsider: Forbidden, platformAdmin: new Outcome(202)),
+
         Row("liveness", "GET", "/health/live",
             _ => Task.FromResult(new Call()),
             owner: Ok, admin: Ok, member: Ok, outsider: Ok, platformAdmin: Ok, anonymous: Ok),
@@ -290,6 +331,23 @@ public static class AuthorizationMatrix
     ];
 
     public static MatrixRow Find(string name) => Rows.Single(r => r.Name == name);
+
+    /// <summary>A disabled webhook subscription (nothing is sent to it), for the subscription endpoints.</summary>
+    private static Task<Guid> SubscriptionAsync(CellState c) => c.Scenario.App.WithDbAsync(async db =>
+    {
+        var now = DateTime.UtcNow;
+        var subscription = new Roster.Infrastructure.Changes.WebhookSubscription
+        {
+            Id = Guid.CreateVersion7(), Url = "https://hooks.example.com/matrix", Types = "[]",
+            Secret = Roster.Features.WebhookSubscriptions.StandardWebhookSignature.NewSecret(),
+            DisabledAt = now, DisabledReason = "matrix", CreatedAt = now, UpdatedAt = now,
+        };
+        db.WebhookSubscriptions.Add(subscription);
+        await db.SaveChangesAsync();
+        // Placed changes to replay (the sequencer would place them within a second).
+        await c.Scenario.App.Services.GetRequiredService<Roster.Features.Changes.ChangeSequencer>().SequenceAsync(CancellationToken.None);
+        return subscription.Id;
+    });
 
     /// <summary>An outbox row that gave up (as a permanent Slack error leaves it), for the retry endpoints.</summary>
     private static Task<Guid> FailedNotificationAsync(CellState c) => c.Scenario.App.WithDbAsync(async db =>
@@ -464,12 +522,18 @@ public static class DbState
         var audits = await db.AuditEvents.CountAsync();
         var outbox = await db.NotificationOutbox.AsNoTracking()
             .Select(r => new { r.Id, r.Attempts, r.NextAttemptAt, r.SentAt, r.FailedAt, r.LastError }).ToListAsync();
+        // Webhook subscriptions as an admin changes them (not what the dispatcher records on its own), and replays queued.
+        var subscriptions = await db.WebhookSubscriptions.AsNoTracking()
+            .Select(s => new { s.Id, s.Url, s.Types, s.OrganizationId, s.Description, s.Secret, s.DisabledAt, s.DeletedAt }).ToListAsync();
+        var replays = await db.WebhookDeliveries.CountAsync(d => d.Replay);
         var rows = JsonSerializer.Serialize(new
         {
             organizations = organizations.OrderBy(o => o.Id),
             memberships = memberships.OrderBy(m => m.Id),
             users = users.OrderBy(u => u.Id),
             outbox = outbox.OrderBy(r => r.Id),
+            subscriptions = subscriptions.OrderBy(r => r.Id),
+            replays,
         });
         return new Snapshot(organizations.Count, memberships.Count, users.Count, audits, rows);
     });

@@ -197,6 +197,91 @@ public abstract class BadInputTests(RosterApp app)
         Add("unknown org", _ => $"{Org}/{Unknown}/refusals", null, 404, "not_found");
         Add("org id is neither", _ => $"{Org}/not-an-org/refusals", null, 404, "not_found");
 
+        Endpoint(Who.Owner, "GET", "/api/organizations/{orgId}/changes");
+        Func<BadInputState, string> changes = s => $"{Org}/{s.OrgId}/changes";
+        Add("after negative", s => changes(s) + "?after=-1", null, 400, "validation_failed", "after");
+        Add("after not a number", s => changes(s) + "?after=seven", null, 400, "validation_failed", "after");
+        Add("after a fraction", s => changes(s) + "?after=1.5", null, 400, "validation_failed", "after");
+        Add("after empty", s => changes(s) + "?after=", null, 400, "validation_failed", "after");
+        Add("after past a long", s => changes(s) + "?after=99999999999999999999", null, 400, "validation_failed", "after");
+        Add("limit zero", s => changes(s) + "?limit=0", null, 400, "validation_failed", "limit");
+        Add("limit over 500", s => changes(s) + "?limit=501", null, 400, "validation_failed", "limit");
+        Add("limit not a number", s => changes(s) + "?limit=ten", null, 400, "validation_failed", "limit");
+        Add("unknown org", _ => $"{Org}/{Unknown}/changes", null, 404, "not_found");
+        Add("org id is neither", _ => $"{Org}/not-an-org/changes", null, 404, "not_found");
+
+        Endpoint(Who.PlatformAdmin, "GET", "/api/admin/changes");
+        Add("after negative", _ => "/api/admin/changes?after=-3", null, 400, "validation_failed", "after");
+        Add("after not a number", _ => "/api/admin/changes?after=x", null, 400, "validation_failed", "after");
+        Add("after empty", _ => "/api/admin/changes?after=", null, 400, "validation_failed", "after");
+        Add("limit zero", _ => "/api/admin/changes?limit=0", null, 400, "validation_failed", "limit");
+        Add("limit over 500", _ => "/api/admin/changes?limit=9999", null, 400, "validation_failed", "limit");
+
+        Endpoint(Who.Owner, "GET", "/api/organizations/{orgId}/audit/export");
+        Add("unknown org", _ => $"{Org}/{Unknown}/audit/export", null, 404, "not_found");
+        Add("org id is neither", _ => $"{Org}/not-an-org/audit/export", null, 404, "not_found");
+        Add("another org's export", s => $"{Org}/{s.ForeignMembershipId}/audit/export", null, 404, "not_found");
+
+        const string subscriptions = "/api/admin/webhook-subscriptions";
+        Endpoint(Who.PlatformAdmin, "POST", subscriptions);
+        Func<BadInputState, string> subscribe = _ => subscriptions;
+        Malformed(subscribe, """{"url":"https://hooks.example.com/x"}""", """{"url":5}""", "url");
+        Add("no body", subscribe, null, 400, "validation_failed", "body");
+        Add("url missing", subscribe, "{}", 400, "validation_failed", "url");
+        Add("url not absolute", subscribe, """{"url":"/hooks"}""", 400, "validation_failed", "url");
+        Add("url not http", subscribe, """{"url":"ftp://hooks.example.com/x"}""", 400, "validation_failed", "url");
+        Add("url plain http outside Development", subscribe, """{"url":"http://hooks.example.com/x"}""", 400, "validation_failed", "url");
+        Add("url http to loopback outside Development", subscribe, """{"url":"http://127.0.0.1:9/x"}""", 400, "validation_failed", "url");
+        Add("url with a password", subscribe, """{"url":"https://a:b@hooks.example.com/x"}""", 400, "validation_failed", "url");
+        Add("url too long", subscribe, $"{{\"url\":\"https://hooks.example.com/{new string('a', 2100)}\"}}", 400, "validation_failed", "url");
+        Add("unknown change type", subscribe, """{"url":"https://hooks.example.com/x","types":["membership.exploded"]}""", 400, "validation_failed", "types");
+        Add("types not an array", subscribe, """{"url":"https://hooks.example.com/x","types":"membership.added"}""", 400, "validation_failed", "types");
+        Add("type null", subscribe, """{"url":"https://hooks.example.com/x","types":[null]}""", 400, "validation_failed", "types");
+        Add("unknown organization", subscribe, $"{{\"url\":\"https://hooks.example.com/x\",\"organizationId\":\"{Unknown}\"}}", 404, "not_found");
+        Add("organization id is neither", subscribe, """{"url":"https://hooks.example.com/x","organizationId":"nope"}""", 404, "not_found");
+        Add("description too long", subscribe, $"{{\"url\":\"https://hooks.example.com/x\",\"description\":\"{new string('d', 501)}\"}}", 400, "validation_failed", "description");
+
+        Endpoint(Who.PlatformAdmin, "GET", subscriptions);
+        Add("limit zero", _ => subscriptions + "?limit=0", null, 400, "validation_failed", "limit");
+        Add("cursor not one of ours", _ => subscriptions + "?after=nope", null, 400, "validation_failed", "after");
+
+        Endpoint(Who.PlatformAdmin, "GET", subscriptions + "/{id}");
+        Add("id not a GUID", _ => subscriptions + "/not-a-guid", null, 404, "not_found");
+        Add("unknown subscription", _ => $"{subscriptions}/{Unknown}", null, 404, "not_found");
+
+        Endpoint(Who.PlatformAdmin, "PATCH", subscriptions + "/{id}");
+        Func<BadInputState, string> unknownSubscription = _ => $"{subscriptions}/{Unknown}";
+        Malformed(unknownSubscription, """{"description":"x"}""", """{"enabled":"yes"}""", "enabled");
+        Add("nothing to change", unknownSubscription, "{}", 400, "validation_failed", "body");
+        Add("no body", unknownSubscription, null, 400, "validation_failed", "body");
+        Add("url plain http", unknownSubscription, """{"url":"http://hooks.example.com/x"}""", 400, "validation_failed", "url");
+        Add("unknown change type", unknownSubscription, """{"types":["nope"]}""", 400, "validation_failed", "types");
+        Add("overlap without a rotation", unknownSubscription, """{"description":"x","secretOverlapMinutes":5}""", 400, "validation_failed", "secretOverlapMinutes");
+        Add("overlap negative", unknownSubscription, """{"rotateSecret":true,"secretOverlapMinutes":-1}""", 400, "validation_failed", "secretOverlapMinutes");
+        Add("unknown subscription", unknownSubscription, """{"description":"x"}""", 404, "not_found");
+        Add("id not a GUID", _ => subscriptions + "/not-a-guid", """{"description":"x"}""", 404, "not_found");
+
+        Endpoint(Who.PlatformAdmin, "DELETE", subscriptions + "/{id}");
+        Add("id not a GUID", _ => subscriptions + "/not-a-guid", null, 404, "not_found");
+        Add("unknown subscription", _ => $"{subscriptions}/{Unknown}", null, 404, "not_found");
+
+        Endpoint(Who.PlatformAdmin, "GET", subscriptions + "/{id}/deliveries");
+        Add("id not a GUID", _ => subscriptions + "/not-a-guid/deliveries", null, 404, "not_found");
+        Add("unknown subscription", _ => $"{subscriptions}/{Unknown}/deliveries", null, 404, "not_found");
+        Add("unknown status", _ => $"{subscriptions}/{Unknown}/deliveries?status=lost", null, 400, "validation_failed", "status");
+        Add("limit zero", _ => $"{subscriptions}/{Unknown}/deliveries?limit=0", null, 400, "validation_failed", "limit");
+        Add("cursor not one of ours", _ => $"{subscriptions}/{Unknown}/deliveries?after=nope", null, 400, "validation_failed", "after");
+
+        Endpoint(Who.PlatformAdmin, "POST", subscriptions + "/{id}/replay");
+        Func<BadInputState, string> replay = _ => $"{subscriptions}/{Unknown}/replay";
+        Malformed(replay, """{"fromPosition":1}""", """{"fromPosition":"1"}""", "fromPosition");
+        Add("no body", replay, null, 400, "validation_failed", "body");
+        Add("fromPosition missing", replay, "{}", 400, "validation_failed", "fromPosition");
+        Add("fromPosition zero", replay, """{"fromPosition":0}""", 400, "validation_failed", "fromPosition");
+        Add("fromPosition a fraction", replay, """{"fromPosition":1.5}""", 400, "validation_failed", "fromPosition");
+        Add("unknown subscription", replay, """{"fromPosition":1}""", 404, "not_found");
+        Add("id not a GUID", _ => subscriptions + "/not-a-guid/replay", """{"fromPosition":1}""", 404, "not_found");
+
         Endpoint(Who.Owner, "PATCH", "/api/organizations/{orgId}/members/{membershipId}");
         Func<BadInputState, string> member = s => $"{Org}/{s.OrgId}/members/{s.Org.MemberMembershipId}";
         Malformed(member, """{"role":"member"}""", """{"role":[]}""", "role");

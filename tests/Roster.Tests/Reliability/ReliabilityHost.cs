@@ -26,6 +26,10 @@ public sealed class ReliabilityHost(StorageOptions storage, IReadOnlyDictionary<
             {
                 ["Logging:LogLevel:Default"] = "Warning",
                 ["Logging:Console:LogLevel:Default"] = "None",
+                // The change sequencer and webhook dispatcher write in transactions of their own, in the background: off
+                // here, so what the fault injector counts and what these tests measure is the webhook traffic alone.
+                ["Changes:SequencerEnabled"] = "false",
+                ["Webhooks:DispatcherEnabled"] = "false",
             };
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) all[key] = value;
             return all;

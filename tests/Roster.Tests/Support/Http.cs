@@ -13,6 +13,9 @@ public static class Http
     {
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == status, $"Expected {(int)status} but got {(int)response.StatusCode}: {body}");
+        // NDJSON (the audit export): one JSON value per line, read as an array of them.
+        if (response.Content.Headers.ContentType?.MediaType == "application/x-ndjson")
+            return new JsonArray(body.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonNode.Parse(line)).ToArray());
         return string.IsNullOrEmpty(body) ? JsonValue.Create("")! : JsonNode.Parse(body)!;
     }
 
