@@ -6,11 +6,11 @@ namespace Roster.Tests.Changes;
 
 /// <summary>
 /// A Roster host in Development (so a subscription may point at a receiver on 127.0.0.1), with the sequencer and the
-/// webhook dispatcher polling fast and retries spaced by a second (four tries span several seconds).
+/// webhook dispatcher polling fast and retries spaced by one to two seconds (six tries span at least four and a half).
 /// </summary>
 public abstract class WebhookApp(StorageProvider provider) : RosterApp(provider)
 {
-    public const int MaxAttempts = 4;
+    public const int MaxAttempts = 6;
 
     protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
     {
