@@ -34,6 +34,7 @@ public static class ChangesEndpoints
     {
         app.MapGet("/api/organizations/{orgId}/changes", ListOrganization)
             .RequireAuthorization()
+            .RequireOrgAccess(OrgRequirement.OwnerOrAdmin)
             .WithTags("Changes")
             .WithParameterDoc("after", string.Format(CultureInfo.InvariantCulture, AfterDoc, "sequence"), example: "0")
             .WithIntegerParameterDoc("limit", $"Changes per page (default {PageRequest.DefaultLimit}).", 1, PageRequest.MaxLimit)
@@ -82,13 +83,11 @@ public static class ChangesEndpoints
             extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.CursorExpired, [field == "sequence" ? "oldestAvailableSequence" : "oldestAvailablePosition"] = oldest });
 
     public static async Task<Results<PagedOk<ChangeView>, ProblemHttpResult>> ListOrganization(
-        string orgId, string? after, string? limit, Caller caller, RosterDb db, CancellationToken ct)
+        OrgAccess access, string? after, string? limit, RosterDb db, CancellationToken ct)
     {
         var (from, size, bad) = Parse(after, limit);
         if (bad is not null) return bad;
-        var (access, problem) = await OrgAccess.CheckAsync(db, orgId, caller, OrgRequirement.OwnerOrAdmin, ct);
-        if (problem is not null) return problem;
-        var organization = access!.Organization;
+        var organization = access.Organization;
 
         var rows = await db.Changes.AsNoTracking().Where(c => c.OrganizationId == organization.Id && c.Sequence > from)
             .OrderBy(c => c.Sequence).Take(size + 1).ToListAsync(ct);
