@@ -16,29 +16,36 @@ public static class MembershipEvents
     {
         var data = Validated(evt);
         var eventTime = WebhookContext.EventTime(data.UpdatedAt, evt, ctx.Now);
-        var organization = await ctx.EnsureOrganizationAsync(data.OrganizationId!, data.OrganizationName, ct);
-        // The seat lock, taken only while the organization is live: an organization.deleted committed meanwhile wins.
-        if (!await ctx.Ledger.LockIfLiveAsync(organization.Id, ct)) return EventOutcome.Ignored("The organization is deleted.");
-        // The user's lock: their user.created (which links their memberships) and this event cannot miss each other.
-        await ctx.Db.LockAsync(MirrorLocks.User, data.UserId!, ct);
+        // The seat lock, taken only while the organization is live (an organization.deleted committed meanwhile wins), with
+        // the organization's row and then the user's lock — their user.created (which links their memberships) and this
+        // event cannot miss each other — in one statement.
+        var userLock = MirrorLocks.Key(MirrorLocks.User, data.UserId!);
+        var organization = await ctx.Ledger.LockLiveAsync(data.OrganizationId!, userLock, ct);
+        if (organization is null)
+        {
+            // Not mirrored yet (a placeholder is made) or deleted.
+            await ctx.EnsureOrganizationAsync(data.OrganizationId!, data.OrganizationName, ct);
+            organization = await ctx.Ledger.LockLiveAsync(data.OrganizationId!, userLock, ct);
+            if (organization is null) return EventOutcome.Ignored("The organization is deleted.");
+        }
 
-        var user = await ctx.UserAsync(data.UserId!, ct);
+        var known = await PersonInOrganization.ReadAsync(ctx, organization, data, ct);
+        var user = known.User;
         if (user is { DeletedAt: not null })
         {
             // Nothing live comes back, but the membership existed in WorkOS: remembered as a tombstone (of the deleted
             // user), so the invitation seat it took is seen as used whichever of their events arrives later.
-            if (await MembershipByWorkosId.For(ctx.Db)(ctx.Db, data.Id!, ct) is null)
+            if (known.ByWorkosId is null)
             {
                 var tombstone = NewRow(organization, data, user, MembershipStatus.Inactive, ctx.Seats.WebhookSeatType, MembershipSource.Webhook, ctx.Now);
                 tombstone.DeletedAt = ctx.Now;
                 Stamp(tombstone, data, evt, eventTime, ctx.Now);
                 ctx.Db.Memberships.Add(tombstone);
-                await ctx.Db.SaveChangesAsync(ct);
-                await StagedSeats.SettleAsync(ctx, organization.Id, data.UserId, user.Email, ct);
+                await SettleAsync(ctx, known, organization.Id, data.UserId, user.Email, ct);
             }
             return EventOutcome.Stale("The user was deleted; a deleted user's memberships are not brought back.");
         }
-        var row = await FindAsync(ctx.Db, organization.Id, data, user, ct);
+        var row = known.ByWorkosId ?? known.LocalRow;
         if (row is not null)
         {
             if (row.DeletedAt is not null) return EventOutcome.Stale("The membership was deleted; a deleted membership is not brought back.");
@@ -51,14 +58,137 @@ public static class MembershipEvents
                 await ctx.Db.Entry(row).ReloadAsync(ct);
             }
         }
-        else if (await SupersededAsync(ctx, organization.Id, data, user, eventTime, ct, evt.Id) is { } outcome)
+        else if (known.EarlierWorkosRow is not null)
         {
-            return outcome;
+            if (Supersede(ctx, known.EarlierWorkosRow, eventTime, evt.Id) is { } outcome) return outcome;
+            // The seat the replaced row held is free now: counted again below rather than adjusted here.
+            await ctx.Db.SaveChangesAsync(ct);
+            return data.Status == MembershipStatus.Active
+                ? await ActivateAsync(ctx, evt, data, organization, user, row, eventTime, null, ct)
+                : await DeactivateAsync(ctx, evt, data, organization, user, row, eventTime, ct);
         }
 
         return data.Status == MembershipStatus.Active
-            ? await ActivateAsync(ctx, evt, data, organization, user, row, eventTime, ct)
+            ? await ActivateAsync(ctx, evt, data, organization, user, row, eventTime, known, ct)
             : await DeactivateAsync(ctx, evt, data, organization, user, row, eventTime, ct);
+    }
+
+    /// <summary>
+    /// What the membership rules and the seat gate need to know about one person in one organization, read in one
+    /// statement under the seat lock: the user (tombstone included), the rows that may be this membership, the person's
+    /// live staged seats, the organization's usage and warning state of the webhook seat type, and the role the event
+    /// names. A handler that has it reads nothing more on the way to taking (or refusing) a seat.
+    /// </summary>
+    public sealed class PersonInOrganization
+    {
+        public User? User { get; private init; }
+        /// <summary>The row of this WorkOS membership (its om_ id), tombstones included.</summary>
+        public Membership? ByWorkosId { get; private init; }
+        /// <summary>The person's live local row here that no WorkOS membership claims.</summary>
+        public Membership? LocalRow { get; private init; }
+        /// <summary>A live row of the person here under another WorkOS membership.</summary>
+        public Membership? EarlierWorkosRow { get; private init; }
+        /// <summary>The person's live staged seats here (invitations, Roster's own; not outbound markers), oldest first.</summary>
+        public List<SeatReservation> Reservations { get; private init; } = [];
+        public int Active { get; private init; }
+        public int Pending { get; private init; }
+        public int Reserved { get; private init; }
+        public SeatWarningState? Warning { get; private init; }
+        public OrganizationRole? OrganizationRole { get; private init; }
+        public GlobalRole? GlobalRole { get; private init; }
+        public int LiveAssignments { get; private init; }
+
+        /// <summary>The seat staged for this person by an invitation made no later than the membership (<see cref="StagedSeats"/>).</summary>
+        public SeatReservation? StagedFor(DateTime membershipCreatedAt) => Reservations.FirstOrDefault(r => r.CreatedAt <= membershipCreatedAt);
+
+        /// <summary>Whether any live invitation seat of the person is left for <see cref="StagedSeats.SettleAsync"/> to end here.</summary>
+        public bool HasInvitationSeat => Reservations.Any(r => r.Source == SeatReservationSources.Invitation);
+
+        public static async Task<PersonInOrganization> ReadAsync(WebhookContext ctx, Organization organization, WorkOsMembership data, CancellationToken ct)
+        {
+            var rows = await Query.For(ctx.Db)(ctx.Db, organization.Id, data.UserId!, data.Id!, ctx.PrefetchedEmail(data.UserId!), ctx.Now,
+                ctx.Seats.WebhookSeatType, data.RoleSlugs.First()).ToListAsync(ct);
+            var first = rows[0];
+            return new PersonInOrganization
+            {
+                User = first.User,
+                ByWorkosId = first.ByWorkosId,
+                LocalRow = first.LocalRow,
+                EarlierWorkosRow = first.EarlierWorkosRow,
+                Reservations = rows.Select(r => r.Reservation).OfType<SeatReservation>().DistinctBy(r => r.Id).OrderBy(r => r.CreatedAt).ToList(),
+                Active = first.Active,
+                Pending = first.Pending,
+                Reserved = first.Reserved,
+                Warning = first.Warning,
+                OrganizationRole = first.OrganizationRole,
+                GlobalRole = first.GlobalRole,
+                LiveAssignments = first.LiveAssignments,
+            };
+        }
+
+        /// <summary>One row of the read; a person with several staged seats gives one row per seat (the rest repeats).</summary>
+        private sealed class Row
+        {
+            public User? User { get; init; }
+            public Membership? ByWorkosId { get; init; }
+            public Membership? LocalRow { get; init; }
+            public Membership? EarlierWorkosRow { get; init; }
+            public SeatReservation? Reservation { get; init; }
+            public SeatWarningState? Warning { get; init; }
+            public OrganizationRole? OrganizationRole { get; init; }
+            public GlobalRole? GlobalRole { get; init; }
+            public int Active { get; init; }
+            public int Pending { get; init; }
+            public int Reserved { get; init; }
+            public int LiveAssignments { get; init; }
+        }
+
+        // Outer joins from the locked organization, one per "at most one" row (SQLite has no APPLY, so no FirstOrDefault of an
+        // entity in a projection), and scalar subqueries for the counts: one statement on both providers.
+        private static readonly PerModelQuery<Func<RosterDb, Guid, string, string, string?, DateTime, string, string, IAsyncEnumerable<Row>>> Query = new(() =>
+            EF.CompileAsyncQuery(SeatHolding.Inline<Func<RosterDb, Guid, string, string, string?, DateTime, string, string, IQueryable<Row>>>(
+                (db, organizationId, workosUserId, workosMembershipId, email, now, seatType, slug) =>
+                from o in db.Organizations.Where(o => o.Id == organizationId)
+                from u in db.Users.Where(u => u.WorkosUserId == workosUserId).DefaultIfEmpty()
+                from byId in db.Memberships.Where(m => m.WorkosMembershipId == workosMembershipId).DefaultIfEmpty()
+                from local in db.Memberships.Where(m => m.OrganizationId == o.Id && m.DeletedAt == null && m.WorkosMembershipId == null
+                    && (m.WorkosUserId == workosUserId || db.Users.Any(x => x.Id == m.UserId && x.WorkosUserId == workosUserId))).DefaultIfEmpty()
+                from earlier in db.Memberships.Where(m => m.OrganizationId == o.Id && m.DeletedAt == null
+                    && m.WorkosMembershipId != null && m.WorkosMembershipId != workosMembershipId
+                    && (m.WorkosUserId == workosUserId || db.Users.Any(x => x.Id == m.UserId && x.WorkosUserId == workosUserId))).DefaultIfEmpty()
+                from r in db.SeatReservations.Where(r => r.OrganizationId == o.Id && SeatHolding.ReservationHolds(r, now)
+                    && (r.WorkosUserId == workosUserId
+                        || (r.Email != null && (r.Email == email || db.Users.Any(x => x.WorkosUserId == workosUserId && x.Email == r.Email))))).DefaultIfEmpty()
+                from w in db.SeatWarningStates.Where(w => w.OrganizationId == o.Id && w.SeatType == seatType).DefaultIfEmpty()
+                from orgRole in db.OrganizationRoles.Where(x => x.OrganizationId == o.Id && x.WorkosSlug == slug && x.DeletedAt == null).DefaultIfEmpty()
+                from globalRole in db.GlobalRoles.Where(x => x.WorkosSlug == slug && x.DeletedAt == null).DefaultIfEmpty()
+                select new Row
+                {
+                    User = u,
+                    ByWorkosId = byId,
+                    LocalRow = local,
+                    EarlierWorkosRow = earlier,
+                    Reservation = r,
+                    Warning = w,
+                    OrganizationRole = orgRole,
+                    GlobalRole = globalRole,
+                    Active = db.Memberships.Count(m => m.OrganizationId == organizationId && m.SeatType == seatType
+                        && SeatHolding.Holds(m, now) && m.Status == MembershipStatus.Active),
+                    Pending = db.Memberships.Count(m => m.OrganizationId == organizationId && m.SeatType == seatType
+                        && SeatHolding.Holds(m, now) && m.Status == MembershipStatus.Pending),
+                    Reserved = db.SeatReservations.Count(x => x.OrganizationId == organizationId && x.SeatType == seatType && SeatHolding.ReservationHolds(x, now)),
+                    LiveAssignments = db.RoleAssignments.Count(a => a.OrganizationId == organizationId && a.WorkosUserId == workosUserId && a.DeletedAt == null),
+                })));
+    }
+
+    /// <summary>StagedSeats' rule, skipped when the read under the lock found no invitation seat of the person to end.</summary>
+    private static async Task SettleAsync(WebhookContext ctx, PersonInOrganization? known, Guid organizationId, string? workosUserId, string? email,
+        CancellationToken ct)
+    {
+        if (known is { HasInvitationSeat: false }) return;
+        // The rule runs in the database: it must see this event's rows.
+        await ctx.Db.SaveChangesAsync(ct);
+        await StagedSeats.SettleAsync(ctx, organizationId, workosUserId, email, ct);
     }
 
     public static async Task<EventOutcome> DeleteAsync(WebhookContext ctx, WorkOsEvent evt, CancellationToken ct)
@@ -106,7 +236,7 @@ public static class MembershipEvents
     }
 
     private static async Task<EventOutcome> ActivateAsync(WebhookContext ctx, WorkOsEvent evt, WorkOsMembership data,
-        Organization organization, User? user, Membership? row, DateTime eventTime, CancellationToken ct)
+        Organization organization, User? user, Membership? row, DateTime eventTime, PersonInOrganization? known, CancellationToken ct)
     {
         if (row is { Status: MembershipStatus.Active })
         {
@@ -127,8 +257,9 @@ public static class MembershipEvents
             return EventOutcome.Ignored("A pending owner_add becomes active only when the invitee accepts it in Roster.");
         }
 
-        var email = user?.Email ?? await ctx.EmailOfUnknownUserAsync(organization.Id, data.UserId!, ct);
-        var taken = await TakeSeatAsync(ctx, data, organization, user, row, email, eventTime, evt.Id, ct);
+        // Asked of WorkOS before the transaction began (WebhookContext.PrepareAsync), never under the seat lock.
+        var email = user?.Email ?? ctx.PrefetchedEmail(data.UserId!);
+        var taken = await TakeSeatAsync(ctx, data, organization, user, row, email, eventTime, evt.Id, ct, known);
         if (taken.Refused is { } usage) return Refuse(ctx, evt, data, organization, user, usage);
         return EventOutcome.Applied(taken.Staged ? "Took the seat staged for this person." : null);
     }
@@ -145,12 +276,16 @@ public static class MembershipEvents
     /// </summary>
     /// <param name="row">The person's inactive mirror or pending join request in the organization, made active; null makes a new row.</param>
     /// <param name="eventId">The WorkOS event applied, or null when the state comes from elsewhere (a sign-in's context).</param>
+    /// <param name="known">What was read under the lock (<see cref="PersonInOrganization"/>); null reads it here (the sign-in gate).</param>
     public static async Task<SeatTaken> TakeSeatAsync(WebhookContext ctx, WorkOsMembership data, Organization organization, User? user,
-        Membership? row, string? email, DateTime eventTime, string? eventId, CancellationToken ct)
+        Membership? row, string? email, DateTime eventTime, string? eventId, CancellationToken ct, PersonInOrganization? known = null)
     {
         // A new seat is taken here: either one staged beforehand, or one that must fit the plan now.
-        var reservation = await MatchReservationAsync(ctx, organization.Id, data.UserId!, email, CreatedAt(data, ctx.Now), ct);
+        var reservation = known is not null
+            ? known.StagedFor(CreatedAt(data, ctx.Now))
+            : await MatchReservationAsync(ctx, organization.Id, data.UserId!, email, CreatedAt(data, ctx.Now), ct);
         string seatType, source;
+        SeatUsage? after = null;
         if (reservation is not null)
         {
             reservation.ExpiresAt = ctx.Now; // consumed: it counts for nothing from now on
@@ -160,9 +295,13 @@ public static class MembershipEvents
         else
         {
             seatType = ctx.Seats.WebhookSeatType;
-            var usage = await ctx.Ledger.UsageAsync(organization.Id, organization.Plan, seatType, ct);
+            var usage = known is not null
+                ? ctx.Gate.Usage(organization, seatType, known.Active, known.Pending, known.Reserved)
+                : await ctx.Gate.UsageAsync(organization, seatType, ct);
             if (!usage.HasRoom) return new SeatTaken(null, false, usage);
             source = MembershipSource.Webhook;
+            // The gate knows the usage this write makes: the warnings need no recount.
+            if (known is not null) after = usage with { Active = usage.Active + 1 };
         }
 
         var (oldRole, oldStatus) = (row?.Role, row?.Status);
@@ -177,15 +316,30 @@ public static class MembershipEvents
             row.Status = MembershipStatus.Active;
             row.SeatType = seatType;
             row.Source ??= source; // where it came from is kept (DESIGN §4)
+            // Its seat was not counted as held before (inactive, or a join request): taking it adds one all the same.
         }
         row.Role = data.RoleSlug;
         Stamp(row, data, eventId, eventTime, ctx.Now);
         Audit.Record(ctx.Db, ctx.Now, oldStatus is null ? AuditActions.Added : AuditActions.Activated, row, actor: null, oldRole: oldRole,
             newRole: row.Role, oldStatus: oldStatus, newStatus: MembershipStatus.Active, via: ctx.Via);
-        await ctx.Db.SaveChangesAsync(ct);
-        await RoleAssignments.MatchAsync(ctx, organization, data.UserId!, row.UserId, data.RoleSlugs, eventTime, eventId, ct);
-        await StagedSeats.SettleAsync(ctx, organization.Id, data.UserId, email, ct);
-        await ctx.Warnings.EvaluateAsync(organization, seatType, ct);
+        if (known is not null && RoleAssignments.TryAssignKnown(ctx, organization, data.UserId!, row.UserId, data.RoleSlugs, known.OrganizationRole,
+                known.GlobalRole, known.LiveAssignments, eventTime, eventId))
+        {
+            // Nothing more to read: the rows are saved with the event record.
+        }
+        else
+        {
+            await ctx.Db.SaveChangesAsync(ct);
+            await RoleAssignments.MatchAsync(ctx, organization, data.UserId!, row.UserId, data.RoleSlugs, eventTime, eventId, ct);
+        }
+        await SettleAsync(ctx, known, organization.Id, data.UserId, email, ct);
+        if (after is not null) ctx.Gate.Changed(organization, after, known!.Warning);
+        else
+        {
+            await ctx.Db.SaveChangesAsync(ct);
+            await ctx.Gate.ChangedAsync(organization, ct, seatType);
+        }
+        if (known is null) await ctx.Db.SaveChangesAsync(ct);
         return new SeatTaken(row, reservation is not null, null);
     }
 
@@ -241,12 +395,19 @@ public static class MembershipEvents
         DateTime eventTime, CancellationToken ct, string? eventId = null)
     {
         var previous = await EarlierWorkosRowOfPerson.For(ctx.Db)(ctx.Db, organizationId, data.Id!, user?.Id, data.UserId!, ct);
+        var outcome = Supersede(ctx, previous, eventTime, eventId);
+        await ctx.Db.SaveChangesAsync(ct);
+        return outcome;
+    }
+
+    /// <summary><see cref="SupersededAsync"/> on a row already read (tracked); the change is saved with the caller's.</summary>
+    private static EventOutcome? Supersede(WebhookContext ctx, Membership? previous, DateTime eventTime, string? eventId)
+    {
         if (previous is null) return null;
         if (Freshness.IsStale(previous.WorkosUpdatedAt, previous.WorkosLastEventId, eventTime, eventId ?? ""))
             return EventOutcome.Stale("A newer WorkOS membership of this person was already applied.");
         previous.DeletedAt = ctx.Now;
         previous.UpdatedAt = ctx.Now;
-        await ctx.Db.SaveChangesAsync(ct);
         return null;
     }
 

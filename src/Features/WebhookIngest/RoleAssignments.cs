@@ -46,23 +46,42 @@ public static class RoleAssignments
                 assignment.UpdatedAt = ctx.Now;
             }
         }
-        foreach (var urn in wanted)
-        {
-            ctx.Db.RoleAssignments.Add(new OrganizationRoleAssignment
-            {
-                Id = Guid.CreateVersion7(),
-                OrganizationId = organization.Id,
-                WorkosUserId = workosUserId,
-                UserId = userId,
-                RoleUrn = urn,
-                WorkosUpdatedAt = eventTime,
-                WorkosLastEventId = eventId,
-                CreatedAt = ctx.Now,
-                UpdatedAt = ctx.Now,
-            });
-        }
+        foreach (var urn in wanted) Assign(ctx, organization, workosUserId, userId, urn, eventTime, eventId);
         await ctx.Db.SaveChangesAsync(ct);
     }
+
+    /// <summary>
+    /// <see cref="MatchAsync"/> for the common case read under the lock with the membership (one slug, already resolved,
+    /// and no live assignment of the person here): the assignment is staged with no statement of its own. False when the
+    /// case is not that one; then call <see cref="MatchAsync"/>.
+    /// </summary>
+    public static bool TryAssignKnown(WebhookContext ctx, Organization organization, string workosUserId, Guid? userId,
+        IReadOnlyCollection<string> slugs, OrganizationRole? organizationRole, GlobalRole? globalRole, int liveAssignments, DateTime eventTime, string? eventId)
+    {
+        if (slugs.Count != 1 || liveAssignments != 0) return false;
+        // Resolved as ResolveAsync resolves: the organization's own role first, then the environment's.
+        var urn = organizationRole is not null ? RoleUrn.Organization(organizationRole.Id)
+            : globalRole is not null ? RoleUrn.Global(globalRole.Id)
+            : null;
+        if (urn is null) return false;
+        Assign(ctx, organization, workosUserId, userId, urn, eventTime, eventId);
+        return true;
+    }
+
+    private static void Assign(WebhookContext ctx, Organization organization, string workosUserId, Guid? userId, string urn, DateTime eventTime,
+        string? eventId) =>
+        ctx.Db.RoleAssignments.Add(new OrganizationRoleAssignment
+        {
+            Id = Guid.CreateVersion7(),
+            OrganizationId = organization.Id,
+            WorkosUserId = workosUserId,
+            UserId = userId,
+            RoleUrn = urn,
+            WorkosUpdatedAt = eventTime,
+            WorkosLastEventId = eventId,
+            CreatedAt = ctx.Now,
+            UpdatedAt = ctx.Now,
+        });
 
     /// <summary>
     /// Clears the person's assignments in the organization that no newer event made: a removed membership's deletion

@@ -16,11 +16,13 @@ public sealed record EventOutcome(string Outcome, string? Detail = null, string?
 
 /// <summary>What every event handler works with, inside the event's one transaction.</summary>
 public sealed class WebhookContext(
-    RosterDb db, SeatLedger ledger, SeatWarnings warnings, SeatOptions seats, WorkOsOptions workos, IServiceProvider services,
+    RosterDb db, SeatLedger ledger, SeatGate gate, SeatWarnings warnings, SeatOptions seats, WorkOsOptions workos, IServiceProvider services,
     TimeProvider clock, ILogger<WebhookContext> logger)
 {
     public RosterDb Db { get; } = db;
     public SeatLedger Ledger { get; } = ledger;
+    /// <summary>The one way a seat is taken or given back (<see cref="SeatGate"/>).</summary>
+    public SeatGate Gate { get; } = gate;
     public SeatWarnings Warnings { get; } = warnings;
     public SeatOptions Seats { get; } = seats;
     public ILogger Logger { get; } = logger;
@@ -68,20 +70,38 @@ public sealed class WebhookContext(
         return organization;
     }
 
+    private readonly Dictionary<string, string> _emails = new(StringComparer.Ordinal);
+
+    /// <summary>The email <see cref="PrepareAsync"/> asked of WorkOS for this user, if it did.</summary>
+    public string? PrefetchedEmail(string workosUserId) => _emails.GetValueOrDefault(workosUserId);
+
     /// <summary>
+    /// Work an event needs from outside the database, done before its transaction begins — never under a seat lock, where
+    /// a slow WorkOS (up to <c>WorkOS:MaxRetries</c> retries honouring Retry-After) would hold every seat gate of the
+    /// organization, and on SQLite every writer, and a pooled connection.
+    /// <para>
     /// A membership event names only the WorkOS user. When that user is not known locally yet but the organization holds
     /// an invitation reservation known only by email, the email is asked of WorkOS (with an API key), so the staged seat
-    /// is not missed just because user.created has not arrived. Without an API key, or with no such reservation: null.
+    /// is not missed just because user.created has not arrived. Without an API key, or with no such reservation: nothing.
+    /// A reservation staged between this look and the event's lock is settled when the user arrives (StagedSeats).
+    /// </para>
     /// </summary>
-    public async Task<string?> EmailOfUnknownUserAsync(Guid organizationId, string workosUserId, CancellationToken ct)
+    public async Task PrepareAsync(WorkOsEvent evt, CancellationToken ct)
     {
-        if (!workos.IsApiConfigured) return null;
+        _emails.Clear();
+        if (!workos.IsApiConfigured || evt.Event is not ("organization_membership.created" or "organization_membership.updated")) return;
+        WorkOsMembership data;
+        try { data = evt.DataAs<WorkOsMembership>(); }
+        catch (MalformedEventException) { return; } // the handler reports it
+        if (data.Status != MembershipStatus.Active || string.IsNullOrWhiteSpace(data.UserId) || string.IsNullOrWhiteSpace(data.OrganizationId)) return;
+        if (await UserAsync(data.UserId, ct) is not null) return;
         var now = Now;
-        var emailOnly = await Db.SeatReservations.AnyAsync(r => r.OrganizationId == organizationId && r.ExpiresAt > now
-            && r.WorkosUserId == null && r.Email != null && r.Source == SeatReservationSources.Invitation, ct);
-        if (!emailOnly) return null;
-        var user = await services.GetRequiredService<WorkOsClient>().GetUserAsync(workosUserId, ct);
-        return user?.Email is { } email ? User.NormalizeEmail(email) : null;
+        var emailOnly = await Db.SeatReservations.AnyAsync(r => r.ExpiresAt > now && r.WorkosUserId == null && r.Email != null
+            && r.Source == SeatReservationSources.Invitation
+            && Db.Organizations.Any(o => o.Id == r.OrganizationId && o.WorkosOrganizationId == data.OrganizationId), ct);
+        if (!emailOnly) return;
+        var user = await services.GetRequiredService<WorkOsClient>().GetUserAsync(data.UserId, ct);
+        if (user?.Email is { } email) _emails[data.UserId] = User.NormalizeEmail(email);
     }
 
     public static DateTime EventTime(DateTime? dataUpdatedAt, WorkOsEvent evt, DateTime now) =>

@@ -88,10 +88,13 @@ public sealed class WebhookProcessor(RosterDb db, WebhookContext context, Infras
     private async Task<string> ProcessOnceAsync(WorkOsEvent evt, string payload, CancellationToken ct,
         Func<RosterDb, CancellationToken, Task>? alsoInTransaction)
     {
-        if (await IsRecorded.For(db)(db, evt.Id, ct)) return WebhookOutcomes.Duplicate;
         // The Events API sync is the caller that commits more work with the event (its cursor); a webhook never does.
         context.Via = alsoInTransaction is null ? AuditVia.Webhook : AuditVia.Sync;
+        await context.PrepareAsync(evt, ct);
 
+        // The event applies as a unit or, on any failure, not at all (and is delivered or replayed again): savepoints
+        // around each save inside it would only cost round trips.
+        db.Database.AutoSavepointsEnabled = false;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var record = new WebhookEvent
         {
@@ -101,24 +104,24 @@ public sealed class WebhookProcessor(RosterDb db, WebhookContext context, Infras
             Outcome = WebhookOutcomes.Ignored,
             Payload = payload,
         };
-        db.WebhookEvents.Add(record);
-        try
-        {
-            // Recording first makes a concurrent delivery of the same event wait here, then fail as a duplicate.
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+        // Recorded first, and a recorded event is no error: a concurrent delivery of the same event waits here for this
+        // one's transaction, then finds it recorded (nothing inserted) and answers duplicate.
+        var inserted = await db.Database.ExecuteSqlAsync(
+            $"INSERT INTO webhook_events (event_id, type, received_at, outcome, detail, payload) VALUES ({record.EventId}, {record.Type}, {record.ReceivedAt}, {record.Outcome}, {record.Detail}, {record.Payload}) ON CONFLICT (event_id) DO NOTHING",
+            ct);
+        if (inserted == 0)
         {
             await tx.RollbackAsync(ct);
-            db.ChangeTracker.Clear();
             return WebhookOutcomes.Duplicate;
         }
+        db.WebhookEvents.Attach(record);
 
         var outcome = Handlers.TryGetValue(evt.Event, out var handler)
             ? await handler(context, evt, ct)
             : EventOutcome.Ignored($"Roster does not handle {evt.Event} events.");
         record.Outcome = outcome.Outcome;
         record.Detail = outcome.Detail;
+        // One save for everything the handler staged, with the outcome.
         await db.SaveChangesAsync(ct);
         if (alsoInTransaction is not null) await alsoInTransaction(db, ct);
         await tx.CommitAsync(ct);

@@ -27,8 +27,8 @@ public static class MirrorLocks
         await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({key})", ct);
     }
 
-    /// <summary>A stable 64-bit key (string.GetHashCode differs between processes).</summary>
-    private static long Key(string kind, string workosId)
+    /// <summary>A stable 64-bit key (string.GetHashCode differs between processes); for a statement that takes the lock itself.</summary>
+    public static long Key(string kind, string workosId)
     {
         var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"roster-mirror:{kind}:{workosId}"));
         return BitConverter.ToInt64(hash, 0);

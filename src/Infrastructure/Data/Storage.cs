@@ -61,7 +61,12 @@ public static class StorageRegistration
         if (options.Provider == StorageProvider.Postgres)
             db.UseNpgsql(dataSource ?? BuildDataSource(options.ConnectionString));
         else
+        {
             db.UseSqlite(options.ConnectionString);
+            db.AddInterceptors(new SqliteWriters());
+            db.ReplaceService<Microsoft.EntityFrameworkCore.Storage.IRelationalTransactionFactory, SqliteWriterTransactionFactory>();
+            db.ReplaceService<Microsoft.EntityFrameworkCore.Update.IModificationCommandBatchFactory, SqliteBatchFactory>();
+        }
     }
 
     /// <summary>

@@ -33,6 +33,15 @@ public static class SeatHolding
         m.DeletedAt == null && m.Status == MembershipStatus.Pending && m.Source == MembershipSource.OwnerAdd
         && m.ExpiresAt != null && m.ExpiresAt <= now;
 
+    /// <summary>A staged reservation that holds a seat: not expired, and not the marker of Roster's own outbound create.</summary>
+    public static readonly Expression<Func<SeatReservation, DateTime, bool>> ReservationHoldsRule = (r, now) =>
+        r.ExpiresAt > now && r.Source != SeatReservationSources.Outbound;
+
+    private static readonly Func<SeatReservation, DateTime, bool> ReservationHoldsCompiled = ReservationHoldsRule.Compile();
+
+    /// <summary>Marker for compiled queries (see <see cref="Inline{T}"/>); in memory it evaluates the same rule.</summary>
+    public static bool ReservationHolds(SeatReservation r, DateTime now) => ReservationHoldsCompiled(r, now);
+
     private static readonly Func<Membership, DateTime, bool> HoldsCompiled = HoldsRule.Compile();
     private static readonly Func<Membership, DateTime, bool> LiveInvitationCompiled = LiveInvitationRule.Compile();
 
@@ -74,11 +83,19 @@ public static class SeatHolding
     private static readonly MethodInfo HoldsMethod = typeof(SeatHolding).GetMethod(nameof(Holds))!;
     private static readonly MethodInfo LiveInvitationMethod = typeof(SeatHolding).GetMethod(nameof(IsLiveInvitation))!;
     private static readonly MethodInfo IsMethod = typeof(SeatHolding).GetMethod(nameof(Is))!;
+    private static readonly MethodInfo ReservationHoldsMethod = typeof(SeatHolding).GetMethod(nameof(ReservationHolds))!;
 
     private sealed class Inliner : ExpressionVisitor
     {
         protected override Expression VisitMethodCall(MethodCallExpression node)
         {
+            if (node.Method == ReservationHoldsMethod)
+            {
+                var reservation = Visit(node.Arguments[0]);
+                var at = Visit(node.Arguments[1]);
+                var held = new Replace(ReservationHoldsRule.Parameters[0], reservation).Visit(ReservationHoldsRule.Body);
+                return new Replace(ReservationHoldsRule.Parameters[1], at).Visit(held);
+            }
             var (rule, first) = node.Method == HoldsMethod ? (HoldsRule, 0)
                 : node.Method == LiveInvitationMethod ? (LiveInvitationRule, 0)
                 : node.Method == IsMethod ? (Expression.Lambda<Func<Expression<Func<Membership, DateTime, bool>>>>(node.Arguments[0]).Compile()(), 1)

@@ -44,6 +44,16 @@ public sealed class SeatGate(SeatLedger ledger, SeatWarnings warnings, Telemetry
     public Task<SeatUsage> UsageAsync(Organization organization, string seatType, CancellationToken ct) =>
         ledger.UsageAsync(organization.Id, organization.Plan, seatType, ct);
 
+    /// <summary>Usage of one seat type from counts the caller read under the lock taken by <see cref="SeatLedger.LockLiveAsync"/>.</summary>
+    public SeatUsage Usage(Organization organization, string seatType, int active, int pendingInvitations, int reservations) =>
+        ledger.Usage(organization.Plan, seatType, active, pendingInvitations, reservations);
+
+    /// <summary>
+    /// <see cref="ChangedAsync"/> when the gate already knows the usage the change leaves (<paramref name="after"/>) and the
+    /// seat type's warning state (read under the lock): no recount; anything to write is staged for the caller's save.
+    /// </summary>
+    public void Changed(Organization organization, SeatUsage after, SeatWarningState? warning) => warnings.Evaluate(organization, after, warning);
+
     /// <summary>After the change is saved: warn past 80%/100% and re-arm below 60%, for each seat type it touched.</summary>
     public async Task ChangedAsync(Organization organization, CancellationToken ct, params string[] seatTypes)
     {

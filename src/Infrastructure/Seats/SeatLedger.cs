@@ -43,6 +43,27 @@ public sealed class SeatLedger(RosterDb db, PlanCatalog plans, TimeProvider cloc
     public sealed record LockedPlan(string? Plan, long ChangeSequence, string? AuditHead);
 
     /// <summary>
+    /// The seat lock of a live organization found by its WorkOS id, returning its row as it is under the lock (plan
+    /// included) — one statement, so a webhook neither reads the organization apart from locking it nor reads a plan a
+    /// concurrent change has just replaced. On PostgreSQL the same statement then takes the mirror lock
+    /// <paramref name="thenMirrorLock"/> (<see cref="MirrorLocks.Key"/>), in the order every event takes them
+    /// (organization, then person); SQLite transactions already hold the database's write lock.
+    /// </summary>
+    /// <returns>The locked organization (tracked), or null when there is no live organization with that WorkOS id (nothing locked).</returns>
+    public async Task<Organization?> LockLiveAsync(string workosOrganizationId, long? thenMirrorLock, CancellationToken ct)
+    {
+        if (db.Database.CurrentTransaction is null)
+            throw new InvalidOperationException("The seat lock only means something inside a transaction.");
+        var query = db.Database.IsNpgsql() && thenMirrorLock is { } key
+            // RETURNING is evaluated once the row is updated, i.e. with its lock held; a statement after this one sees
+            // whatever the holder of the mirror lock committed (READ COMMITTED takes a snapshot per statement).
+            ? db.Organizations.FromSql($"UPDATE organizations SET seat_lock_version = seat_lock_version + 1 WHERE workos_organization_id = {workosOrganizationId} AND deleted_at IS NULL RETURNING *, pg_advisory_xact_lock({key})")
+            : db.Organizations.FromSql($"UPDATE organizations SET seat_lock_version = seat_lock_version + 1 WHERE workos_organization_id = {workosOrganizationId} AND deleted_at IS NULL RETURNING *");
+        var rows = await query.AsAsyncEnumerable().ToListAsync(ct);
+        return rows.Count == 0 ? null : rows[0];
+    }
+
+    /// <summary>
     /// <see cref="LockAsync"/>, unless the organization is deleted (false, and no lock): the check and the lock are one
     /// statement, so an organization.deleted committed while this waited is seen.
     /// </summary>
@@ -57,6 +78,10 @@ public sealed class SeatLedger(RosterDb db, PlanCatalog plans, TimeProvider cloc
         Roster.Infrastructure.Changes.ChangeLog.Locked(db, organizationId, rows[0].ChangeSequence, rows[0].AuditHead);
         return true;
     }
+
+    /// <summary>Usage of one seat type from counts read elsewhere under the seat lock (with <see cref="SeatHolding"/>'s rules).</summary>
+    public SeatUsage Usage(string? plan, string seatType, int active, int pendingInvitations, int reservations) =>
+        new(seatType, plans.LimitFor(plan, seatType), active, pendingInvitations + reservations);
 
     public async Task<SeatUsage> UsageAsync(Guid organizationId, string? plan, string seatType, CancellationToken ct)
     {
@@ -95,11 +120,11 @@ public sealed class SeatLedger(RosterDb db, PlanCatalog plans, TimeProvider cloc
                 .Select(g => new HeldCount(g.Key.SeatType, g.Key.Status, g.Count())))));
 
     private static readonly PerModelQuery<Func<RosterDb, Guid, DateTime, string?, IAsyncEnumerable<HeldCount>>> HeldByReservations = new(() =>
-        EF.CompileAsyncQuery((RosterDb db, Guid organizationId, DateTime now, string? onlySeatType) =>
+        EF.CompileAsyncQuery(SeatHolding.Inline<Func<RosterDb, Guid, DateTime, string?, IQueryable<HeldCount>>>((db, organizationId, now, onlySeatType) =>
             db.SeatReservations
-                .Where(r => r.OrganizationId == organizationId && r.ExpiresAt > now && r.Source != SeatReservationSources.Outbound)
+                .Where(r => r.OrganizationId == organizationId && SeatHolding.ReservationHolds(r, now))
                 .Where(r => onlySeatType == null || r.SeatType == onlySeatType)
                 .GroupBy(r => r.SeatType)
-                .Select(g => new HeldCount(g.Key, "reserved", g.Count()))));
+                .Select(g => new HeldCount(g.Key, "reserved", g.Count())))));
 }
 

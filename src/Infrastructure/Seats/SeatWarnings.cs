@@ -19,13 +19,30 @@ public sealed class SeatWarnings(RosterDb db, SeatLedger ledger, TimeProvider cl
     {
         var usage = await ledger.UsageAsync(organization.Id, organization.Plan, seatType, ct);
         if (usage.IsUnlimited || usage.Limit <= 0) return;
+        var state = await db.SeatWarningStates.FirstOrDefaultAsync(s => s.OrganizationId == organization.Id && s.SeatType == seatType, ct);
+        if (Stage(organization, usage, state)) await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>
+    /// The same decision for a caller that already knows the usage after its change and the warning state of that seat
+    /// type (read under the seat lock; null when the organization has none): no statement of its own, the state and any
+    /// warning are staged on the context for the caller's save.
+    /// </summary>
+    public void Evaluate(Organization organization, SeatUsage usage, SeatWarningState? state)
+    {
+        if (usage.IsUnlimited || usage.Limit <= 0) return;
+        Stage(organization, usage, state);
+    }
+
+    /// <returns>Whether anything was staged.</returns>
+    private bool Stage(Organization organization, SeatUsage usage, SeatWarningState? state)
+    {
+        var seatType = usage.SeatType;
         var percent = usage.Used * 100 / usage.Limit;
         var now = clock.GetUtcNow().UtcDateTime;
-
-        var state = await db.SeatWarningStates.FirstOrDefaultAsync(s => s.OrganizationId == organization.Id && s.SeatType == seatType, ct);
         var level = state?.Level ?? 0;
         var target = percent >= FullAt ? FullAt : percent >= WarnAt ? WarnAt : percent < RearmBelow ? 0 : Math.Min(level, WarnAt);
-        if (target == level) return;
+        if (target == level) return false;
 
         if (state is null)
         {
@@ -44,6 +61,6 @@ public sealed class SeatWarnings(RosterDb db, SeatLedger ledger, TimeProvider cl
         }
         state.Level = target;
         state.UpdatedAt = now;
-        await db.SaveChangesAsync(ct);
+        return true;
     }
 }
