@@ -5,6 +5,8 @@
 #   bench/run.sh                     full recorded run (all five benchmarks, 5-minute soak) → bench/RESULTS.md
 #   bench/run.sh --quick             smoke test: short phases, small scale, 1-minute soak   → bench/RESULTS.partial.md
 #   bench/run.sh ingest|read|scale|soak|micro [options]   one benchmark                     → bench/RESULTS.partial.md
+#   bench/run.sh ingest --baseline <git ref>   also builds that ref (a git worktree under /tmp) and alternates the same
+#                                               ingest driver against both builds, each on its own database
 # Options go to Roster.Bench (e.g. --soak-minutes 2, --duration 20, --concurrency 64, --no-sqlite-scale); see
 # `dotnet bench/Roster.Bench/bin/Release/net10.0/Roster.Bench.dll` for the list. Not part of scripts/test.sh.
 set -euo pipefail
@@ -17,6 +19,12 @@ command="all"
 case "${1:-}" in
   ingest|read|scale|soak|micro|all) command="$1"; shift ;;
 esac
+baseline=""
+args=()
+while [ $# -gt 0 ]; do
+  if [ "$1" = "--baseline" ] && [ $# -ge 2 ]; then baseline="$2"; shift 2; else args+=("$1"); shift; fi
+done
+set -- "${args[@]+"${args[@]}"}"
 out="bench/RESULTS.md"
 if [ "$command" != "all" ] || [[ " $* " == *" --quick "* ]] || [[ " $* " == *" --service-env "* ]]; then
   out="bench/RESULTS.partial.md"
@@ -24,6 +32,16 @@ fi
 
 echo "bench/run.sh: building Release"
 dotnet build bench/Roster.Bench/Roster.Bench.csproj -c Release -nologo -v quiet -clp:ErrorsOnly
+
+baseline_args=()
+if [ -n "$baseline" ]; then
+  baseline_commit="$(git rev-parse --verify "$baseline^{commit}")"
+  baseline_tree="$(mktemp -d /tmp/roster-baseline.XXXXXX)"
+  git worktree add --detach "$baseline_tree" "$baseline_commit" >/dev/null
+  echo "bench/run.sh: building the baseline $baseline ($baseline_commit) in $baseline_tree"
+  dotnet build "$baseline_tree/src" -c Release -nologo -v quiet -clp:ErrorsOnly
+  baseline_args=(--baseline-roster "$baseline_tree/src/bin/Release/net10.0/Roster.dll" --baseline-ref "$baseline ($baseline_commit)")
+fi
 
 pg_script="bench/run.sh"
 # shellcheck source=../scripts/lib/throwaway-postgres.sh
@@ -40,6 +58,7 @@ cleanup() {
     done < "$work/service.pids"
   fi
   rm -rf "$work"
+  if [ -n "${baseline_tree:-}" ]; then git -C "$root" worktree remove --force "$baseline_tree" >/dev/null 2>&1 || true; fi
   pg_cleanup
 }
 trap cleanup EXIT
@@ -51,4 +70,5 @@ dotnet bench/Roster.Bench/bin/Release/net10.0/Roster.Bench.dll "$command" \
   --work "$work" \
   --out "$root/$out" \
   --command-line "$invocation" \
+  "${baseline_args[@]+"${baseline_args[@]}"}" \
   "$@"

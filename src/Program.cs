@@ -165,7 +165,6 @@ api.MapGroup("/api/admin")
     .MapWebhookSubscriptions();
 // The console: HTML pages at /console (and / redirects there), calling the API above for everything they show or do.
 app.MapRosterConsole();
-app.MapBenchFloorWhenConfigured();
 app.MapPrometheusWhenEnabled();
 
 await app.RunAsync();

@@ -4,6 +4,8 @@ using Roster.Bench.Benchmarks;
 using Roster.Bench.Infrastructure;
 using Roster.Bench.Micro;
 
+if (args.Length > 0 && args[0] == ReadFloorApp.Command) return await ReadFloorApp.RunAsync(args[1..]);
+
 BenchOptions options;
 try
 {

@@ -6,9 +6,12 @@ using Roster.Bench.Infrastructure;
 
 namespace Roster.Bench.Benchmarks;
 
-public sealed record IngestScenario(string Name, string Outcome, string Plan, string Description, LoadResult App, LoadResult Floor, int StatementsPerEvent, CpuProfile? Profile)
+public sealed record IngestScenario(string Name, string Outcome, string Plan, string Description, LoadResult App, LoadResult Floor, int StatementsPerEvent, CpuProfile? Profile,
+    LoadResult? Baseline = null)
 {
     public double Ratio => App.PerSecond / Floor.PerSecond;
+    /// <summary>This build's events/s over the baseline build's, measured in alternation in the same run.</summary>
+    public double? BaselineRatio => Baseline is { PerSecond: > 0 } b ? App.PerSecond / b.PerSecond : null;
 }
 
 public sealed record IngestResult(string Provider, int Concurrency, int Organizations, IReadOnlyList<IngestScenario> Scenarios,
@@ -32,6 +35,10 @@ public static class IngestBench
         var storage = await Storage.CreateAsync(o, provider, "bench_ingest");
         await using var app = await RosterProcess.StartAsync(o, secrets, storage, $"ingest-{provider}");
         using var client = Http.Client(app.BaseAddress, concurrency);
+        // The baseline build, on a database of its own (its own migrations), driven by the same driver in alternation.
+        var baseStorage = o.BaselineDll is null ? null : await Storage.CreateAsync(o, provider, "bench_ingest_base");
+        await using var baseline = baseStorage is null ? null : await RosterProcess.StartAsync(o, secrets, baseStorage, $"ingest-{provider}-baseline", dll: o.BaselineDll);
+        using var baseClient = baseline is null ? null : Http.Client(baseline.BaseAddress, concurrency);
         var orgs = o.IngestOrganizations;
         log($"ingest/{provider}: service pid {app.Pid} on {app.BaseAddress}; creating {2 * orgs} organizations through the API");
 
@@ -40,9 +47,12 @@ public static class IngestBench
         string OrgR(int i) => $"org_ingest_r_{i:D4}";
         // Organization 0 first and alone: the admin's first request provisions their local user, and concurrent first
         // requests of one new user can race there (see the bench report).
-        await CreateOrganizationsAsync(0);
-        await Parallel.ForEachAsync(Enumerable.Range(1, orgs - 1), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) => await CreateOrganizationsAsync(i, ct));
-        async Task CreateOrganizationsAsync(int i, CancellationToken ct = default)
+        foreach (var target in new[] { client, baseClient }.OfType<HttpClient>())
+        {
+            await CreateOrganizationsAsync(target, 0);
+            await Parallel.ForEachAsync(Enumerable.Range(1, orgs - 1), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) => await CreateOrganizationsAsync(target, i, ct));
+        }
+        async Task CreateOrganizationsAsync(HttpClient client, int i, CancellationToken ct = default)
         {
             foreach (var (org, plan) in new[] { (OrgA(i), "company_leader"), (OrgR(i), "individual_professional") })
             {
@@ -67,8 +77,9 @@ public static class IngestBench
             var om = $"om_ing_{tag}_{n:D8}";
             return new FloorEvent(id, Webhooks.MembershipCreated(id, om, user, org, "Ingest " + org, at), org, om, user, at);
         }
-        if (!await Webhooks.DeliverAsync(client, secrets.WebhookSecret, NextEvent(OrgA(0)).Payload, "applied", CancellationToken.None))
-            throw new InvalidOperationException("The first membership event was not applied; see " + app.LogFile);
+        foreach (var (target, process) in new[] { (client, app), (baseClient, baseline) })
+            if (target is not null && !await Webhooks.DeliverAsync(target, secrets.WebhookSecret, NextEvent(OrgA(0)).Payload, "applied", CancellationToken.None))
+                throw new InvalidOperationException("The first membership event was not applied; see " + process!.LogFile);
 
         await using var floor = new IngestFloor(storage);
         var cpu = new CpuMeter(app.Pid, storage.IsPostgres ? postmaster : null);
@@ -81,20 +92,27 @@ public static class IngestBench
         {
             Operation viaApp = (_, ct) => Webhooks.DeliverAsync(client, secrets.WebhookSecret, NextEvent(orgOf(Random.Shared.Next(orgs))).Payload, outcome, ct);
             Operation viaFloor = async (_, ct) => await floor.ApplyAsync(NextEvent(orgOf(Random.Shared.Next(orgs))), ct) == outcome;
+            Operation? viaBaseline = baseClient is null ? null
+                : (_, ct) => Webhooks.DeliverAsync(baseClient, secrets.WebhookSecret, NextEvent(orgOf(Random.Shared.Next(orgs))).Payload, outcome, ct);
 
             var dedicated = !storage.IsPostgres;
             var warmed = await LoadDriver.WarmServiceAsync(concurrency, o.WarmupDuration, o.MaxWarmup, viaApp, app.Pid);
             await LoadDriver.WarmAsync(concurrency, o.WarmupDuration, viaFloor, dedicated);
+            if (viaBaseline is not null) await LoadDriver.WarmServiceAsync(concurrency, o.WarmupDuration, o.MaxWarmup, viaBaseline, baseline!.Pid);
             log($"ingest/{provider}/{name}: warmed the service {warmed:0}s (until its JIT settled) and the floor {o.WarmupDuration.TotalSeconds:0}s, {concurrency} connections");
 
             var appRounds = new List<LoadResult>();
             var floorRounds = new List<LoadResult>();
+            var baseRounds = new List<LoadResult>();
+            var baseCpu = baseline is null ? null : new CpuMeter(baseline.Pid, storage.IsPostgres ? postmaster : null);
             var slice = o.PhaseDuration / o.Rounds;
             for (var r = 0; r < o.Rounds; r++)
             {
                 floorRounds.Add(await LoadDriver.RunAsync("floor", concurrency, slice, viaFloor, cpu, dedicated));
                 appRounds.Add(await LoadDriver.RunAsync("service", concurrency, slice, viaApp, cpu));
-                log($"ingest/{provider}/{name} round {r + 1}: floor {floorRounds[^1].PerSecond:0} ev/s, service {appRounds[^1].PerSecond:0} ev/s");
+                if (viaBaseline is not null) baseRounds.Add(await LoadDriver.RunAsync("baseline", concurrency, slice, viaBaseline, baseCpu));
+                log($"ingest/{provider}/{name} round {r + 1}: floor {floorRounds[^1].PerSecond:0} ev/s, service {appRounds[^1].PerSecond:0} ev/s" +
+                    (baseRounds.Count > 0 ? $", baseline {baseRounds[^1].PerSecond:0} ev/s" : ""));
             }
             CpuProfile? profile = null;
             if (o.Profile && storage.IsPostgres)
@@ -106,7 +124,8 @@ public static class IngestBench
             }
             scenarios.Add(new IngestScenario(name, outcome, plan, description + $" (service warmed {warmed:0} s)",
                 LoadResult.Combine("service", appRounds), LoadResult.Combine("floor", floorRounds),
-                outcome == "applied" ? IngestFloor.Applied.Length : IngestFloor.Refused.Length, profile));
+                outcome == "applied" ? IngestFloor.Applied.Length : IngestFloor.Refused.Length, profile,
+                baseRounds.Count > 0 ? LoadResult.Combine("baseline", baseRounds) : null));
         }
 
         var (outcomes, outbox, memberships) = await CountsAsync(storage);

@@ -9,10 +9,10 @@ public sealed record ReadResult(string Provider, int Concurrency, int Membership
 }
 
 /// <summary>
-/// Benchmark 2: the two hot reads with real tokens, versus GET /bench/floor — an authenticated endpoint in the same
-/// service process that returns a constant (mapped only with Bench__FloorEndpoint=true). The floor pays for the same
-/// Kestrel, JWT validation (RS256), local-user middleware (one user lookup) and authorization; the difference is the
-/// endpoint's own work. Database: 1,000 organizations × 10 memberships (see <see cref="SeedShape"/>).
+/// Benchmark 2: the two hot reads with real tokens, versus <see cref="ReadFloorApp"/> — a minimal app in bench/ with the
+/// service's authentication setup and one endpoint that returns a constant, run as its own process on the same database.
+/// The floor pays for the same Kestrel, JWT validation (RS256), local-user middleware (one user lookup) and
+/// authorization; the difference is the endpoint's own work. Database: 1,000 organizations × 10 memberships (see <see cref="SeedShape"/>).
 /// </summary>
 public static class ReadBench
 {
@@ -22,35 +22,39 @@ public static class ReadBench
         var db = await SeededDatabase.CreateAsync(o, secrets, provider, "bench_read", 1_000);
         await using var app = await RosterProcess.StartAsync(o, secrets, db.Storage, $"read-{provider}");
         using var client = Http.Client(app.BaseAddress, concurrency);
+        await using var floorApp = await RosterProcess.StartAsync(o, secrets, db.Storage, $"read-floor-{provider}",
+            dll: typeof(ReadFloorApp).Assembly.Location, command: ReadFloorApp.Command);
+        using var floorClient = Http.Client(floorApp.BaseAddress, concurrency);
         var callers = new SeededCallers(db.Shape, secrets, 500, seed: 1);
         await callers.VerifyAsync(client);
         log($"read/{provider}: service pid {app.Pid}; {db.Shape.Memberships} memberships seeded in {db.SeedSeconds:0.0}s");
 
-        Operation floor = (_, ct) => { var c = callers.AnyMember(); return Http.GetOkAsync(client, "bench/floor", c.Token, ct); };
+        Operation floor = (_, ct) => { var c = callers.AnyMember(); return Http.GetOkAsync(floorClient, "floor", c.Token, ct); };
         Operation members = (_, ct) => { var c = callers.AnyMember(); return Http.GetOkAsync(client, c.Path, c.Token, ct); };
         Operation pending = (_, ct) => { var c = callers.AnyInvitee(); return Http.GetOkAsync(client, c.Path, c.Token, ct); };
 
         var warmed = 0.0;
         foreach (var op in new[] { floor, members, pending })
-            warmed += await LoadDriver.WarmServiceAsync(concurrency, o.WarmupDuration / 2, o.MaxWarmup / 2, op, app.Pid);
+            warmed += await LoadDriver.WarmServiceAsync(concurrency, o.WarmupDuration / 2, o.MaxWarmup / 2, op, op == floor ? floorApp.Pid : app.Pid);
         log($"read/{provider}: warmed the service {warmed:0}s (until its JIT settled)");
         var cpu = new CpuMeter(app.Pid, db.Storage.IsPostgres ? postmaster : null);
+        var floorCpu = new CpuMeter(floorApp.Pid, db.Storage.IsPostgres ? postmaster : null);
         var rounds = new Dictionary<string, List<LoadResult>> { ["floor"] = [], ["members"] = [], ["pending"] = [] };
         var slice = o.PhaseDuration / o.Rounds;
         for (var r = 0; r < o.Rounds; r++)
         {
-            rounds["floor"].Add(await LoadDriver.RunAsync("floor", concurrency, slice, floor, cpu));
+            rounds["floor"].Add(await LoadDriver.RunAsync("floor", concurrency, slice, floor, floorCpu));
             rounds["members"].Add(await LoadDriver.RunAsync("members", concurrency, slice, members, cpu));
             rounds["pending"].Add(await LoadDriver.RunAsync("pending", concurrency, slice, pending, cpu));
             log($"read/{provider} round {r + 1}: floor {rounds["floor"][^1].PerSecond:0}/s, members {rounds["members"][^1].PerSecond:0}/s, pending {rounds["pending"][^1].PerSecond:0}/s");
         }
         var profiles = new List<CpuProfile>();
         if (o.Profile && db.Storage.IsPostgres)
-            foreach (var (name, op) in new[] { ("floor", floor), ("members", members), ("pending", pending) })
+            foreach (var (name, op) in new[] { ("members", members), ("pending", pending) })
                 profiles.Add(await Profiler.SampleAsync(app.Pid, $"read {provider} {name}", o.WorkDir,
                     async () => (int)(await LoadDriver.RunAsync("profiled", concurrency, o.ProfileDuration, op)).Count));
         return new ReadResult(db.Storage.Label, concurrency, db.Shape.Memberships,
-            LoadResult.Combine("GET /bench/floor", rounds["floor"]),
+            LoadResult.Combine("GET /floor (bench/ReadFloorApp)", rounds["floor"]),
             LoadResult.Combine("GET /api/organizations/{orgId}/members", rounds["members"]),
             LoadResult.Combine("GET /api/membership-requests/mine/pending", rounds["pending"]), profiles);
     }

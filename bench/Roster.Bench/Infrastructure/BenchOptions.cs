@@ -8,6 +8,9 @@ public sealed class BenchOptions
     public required string Command { get; init; }
     public required string RepoRoot { get; init; }
     public required string RosterDll { get; init; }
+    /// <summary>A build of another commit (bench/run.sh --baseline &lt;ref&gt;) that ingest alternates with this one.</summary>
+    public string? BaselineDll { get; init; }
+    public string? BaselineRef { get; init; }
     public required string WorkDir { get; init; }
     public string? PostgresAdmin { get; init; }
     public string? PostgresLog { get; init; }
@@ -57,6 +60,8 @@ public sealed class BenchOptions
           --no-profile                 skip the sampling-profiler phases (EventPipe) on PostgreSQL
           --providers <p,q>            postgres,sqlite (default both)
           --work <dir>                 scratch folder (default: a new temp folder)
+          --baseline-roster <Roster.dll> the same service built from another commit (bench/run.sh --baseline <ref> builds it)
+          --baseline-ref <ref>         that commit, for the report
           --service-env <K=V,K=V>      extra environment for the service process (experiments; recorded in RESULTS.md)
           --command-line <text>        the command to record in RESULTS.md
         """;
@@ -91,6 +96,8 @@ public sealed class BenchOptions
             RepoRoot = repo,
             RosterDll = Path.GetFullPath(Get("--roster") ?? Path.Combine(repo, "src", "bin", "Release", "net10.0", "Roster.dll")),
             WorkDir = work,
+            BaselineDll = Get("--baseline-roster") is { } b ? Path.GetFullPath(b) : null,
+            BaselineRef = Get("--baseline-ref"),
             PostgresAdmin = Get("--pg") ?? Environment.GetEnvironmentVariable("ROSTER_BENCH_POSTGRES"),
             PostgresLog = Get("--pg-log"),
             OutFile = Get("--out"),

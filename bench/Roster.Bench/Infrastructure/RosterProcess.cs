@@ -50,9 +50,12 @@ public sealed class RosterProcess : IAsyncDisposable
     public string LogFile { get; }
     public int Pid => _process.Id;
 
+    /// <param name="dll">Another build of the service (the baseline), or the read-path floor app (<see cref="ReadFloorApp"/>); default the service.</param>
+    /// <param name="command">A first argument for that dll (the floor app's "read-floor").</param>
     public static async Task<RosterProcess> StartAsync(BenchOptions options, BenchSecrets secrets, Storage storage, string name,
-        IReadOnlyDictionary<string, string>? extra = null)
+        IReadOnlyDictionary<string, string>? extra = null, string? dll = null, string? command = null)
     {
+        dll ??= options.RosterDll;
         var port = FreePort();
         var url = $"http://127.0.0.1:{port}";
         var log = Path.Combine(options.WorkDir, $"roster-{name}.log");
@@ -60,14 +63,15 @@ public sealed class RosterProcess : IAsyncDisposable
         {
             UseShellExecute = false,
             // The service reads appsettings.json from its content root: start it in its own folder.
-            WorkingDirectory = Path.GetDirectoryName(options.RosterDll)!,
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
         };
         // exec: the pid we hold is the dotnet process itself, so /proc/<pid> is the service.
         psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add("exec dotnet \"$0\" --urls \"$1\" >\"$2\" 2>&1");
-        psi.ArgumentList.Add(options.RosterDll);
+        psi.ArgumentList.Add("exec dotnet \"$0\" $3 --urls \"$1\" >\"$2\" 2>&1");
+        psi.ArgumentList.Add(dll);
         psi.ArgumentList.Add(url);
         psi.ArgumentList.Add(log);
+        psi.ArgumentList.Add(command ?? "");
         foreach (var (key, value) in Environment(secrets, storage)) psi.Environment[key] = value;
         foreach (var (key, value) in options.ServiceEnvironment) psi.Environment[key] = value;
         foreach (var (key, value) in extra ?? new Dictionary<string, string>()) psi.Environment[key] = value;
@@ -133,8 +137,6 @@ public sealed class RosterProcess : IAsyncDisposable
         ["Auth__Issuer"] = BenchSecrets.Issuer,
         ["Auth__Audience"] = BenchSecrets.Audience,
         ["WorkOS__WebhookSecret"] = secrets.WebhookSecret,
-        // The constant authenticated endpoint the read path is compared with (mapped only when asked for).
-        ["Bench__FloorEndpoint"] = "true",
     };
 
     /// <summary>Resident set size of the service, from /proc/&lt;pid&gt;/status (kB → bytes).</summary>

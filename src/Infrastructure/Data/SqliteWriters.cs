@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Data;
 using System.Data.Common;
 using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
@@ -36,7 +35,8 @@ public sealed class SqliteWriters : DbTransactionInterceptor, IDbConnectionInter
         if (connection is not SqliteConnection sqlite || Holders.TryGetValue(connection, out _)) return result;
         var turn = TurnOf(sqlite);
         if (!turn.Wait(TimeSpan.FromSeconds(sqlite.DefaultTimeout))) throw Busy();
-        return Begin(sqlite, turn, eventData.IsolationLevel);
+        Holders.AddOrUpdate(connection, turn);
+        return result;
     }
 
     public override async ValueTask<InterceptionResult<DbTransaction>> TransactionStartingAsync(DbConnection connection,
@@ -45,23 +45,10 @@ public sealed class SqliteWriters : DbTransactionInterceptor, IDbConnectionInter
         if (connection is not SqliteConnection sqlite || Holders.TryGetValue(connection, out _)) return result;
         var turn = TurnOf(sqlite);
         if (!await turn.WaitAsync(TimeSpan.FromSeconds(sqlite.DefaultTimeout), cancellationToken)) throw Busy();
-        return Begin(sqlite, turn, eventData.IsolationLevel);
-    }
-
-    /// <summary>Begins here rather than in EF Core, so a BEGIN that fails gives the turn straight back.</summary>
-    private static InterceptionResult<DbTransaction> Begin(SqliteConnection connection, SemaphoreSlim turn, IsolationLevel isolation)
-    {
-        try
-        {
-            var transaction = connection.BeginTransaction(isolation);
-            Holders.AddOrUpdate(connection, turn);
-            return InterceptionResult<DbTransaction>.SuppressWithResult(transaction);
-        }
-        catch
-        {
-            turn.Release();
-            throw;
-        }
+        // From here the turn is held until the transaction ends (committed, rolled back or disposed) or, should BEGIN itself
+        // fail, until the connection closes (at the latest when the request's context goes back to the pool).
+        Holders.AddOrUpdate(connection, turn);
+        return result;
     }
 
     /// <summary>Gives the connection's turn back, if it holds one (commit, rollback, disposal and close all call it; once counts).</summary>

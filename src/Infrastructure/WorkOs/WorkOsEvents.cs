@@ -114,7 +114,7 @@ public sealed record WorkOsMembership(
 
     /// <summary>Every role slug the membership carries (role and roles[]).</summary>
     public IReadOnlyCollection<string> RoleSlugs =>
-        (Roles ?? []).Select(r => r.Slug).Append(Role?.Slug).OfType<string>().Where(s => s.Length > 0)
+        (Roles ?? []).Select(r => r?.Slug).Append(Role?.Slug).OfType<string>().Where(s => s.Length > 0)
             .DefaultIfEmpty(Infrastructure.Data.Roles.Member).Distinct(StringComparer.Ordinal).ToList();
 }
 
