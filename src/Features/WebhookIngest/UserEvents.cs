@@ -61,6 +61,11 @@ public static class UserEvents
         if (string.IsNullOrWhiteSpace(data.Id)) throw new MalformedEventException($"{evt.Event}: data needs id.");
         var eventTime = WebhookContext.EventTime(data.UpdatedAt, evt, ctx.Now);
 
+        // The seats the user's memberships give back are re-evaluated as a membership deletion re-evaluates them: the seat
+        // locks of their organizations first, in the order every event takes them (organizations, then the person).
+        var seated = await SeatedAsync(ctx, data.Id, ct);
+        foreach (var organization in seated.Select(s => s.Organization).DistinctBy(o => o.Id).OrderBy(o => o.Id))
+            await ctx.Gate.LockAsync(organization, ct);
         await ctx.Db.LockAsync(MirrorLocks.User, data.Id, ct);
         var user = await ctx.Db.Users.FirstOrDefaultAsync(u => u.WorkosUserId == data.Id, ct);
         if (user is null)
@@ -77,6 +82,7 @@ public static class UserEvents
             await ctx.Db.SaveChangesAsync(ct);
             // Memberships mirrored before the user was known go with them.
             await ForgetAsync(ctx, tombstone.Id, data.Id, tombstone.Email, ct);
+            await SeatsGivenBackAsync(ctx, seated, ct);
             return EventOutcome.Applied("Recorded the deletion of a user Roster had not seen.");
         }
         if (user.DeletedAt is not null) return EventOutcome.Stale("The user is already deleted.");
@@ -87,7 +93,30 @@ public static class UserEvents
         user.WorkosLastEventId = evt.Id;
         user.UpdatedAt = ctx.Now;
         await ForgetAsync(ctx, user.Id, data.Id, user.Email, ct);
+        await SeatsGivenBackAsync(ctx, seated, ct);
         return EventOutcome.Applied();
+    }
+
+    /// <summary>Each organization (tracked) and seat type in which the user's live memberships hold a seat.</summary>
+    private static async Task<List<(Organization Organization, string SeatType)>> SeatedAsync(WebhookContext ctx, string workosUserId, CancellationToken ct)
+    {
+        var now = ctx.Now;
+        var held = await ctx.Db.Memberships.Where(SeatHolding.At(now))
+            .Where(m => m.WorkosUserId == workosUserId || ctx.Db.Users.Any(u => u.Id == m.UserId && u.WorkosUserId == workosUserId))
+            .Select(m => new { m.OrganizationId, m.SeatType }).Distinct().ToListAsync(ct);
+        if (held.Count == 0) return [];
+        var ids = held.Select(h => h.OrganizationId).Distinct().ToList();
+        var organizations = await ctx.Db.Organizations.Where(o => ids.Contains(o.Id)).ToDictionaryAsync(o => o.Id, ct);
+        return held.Select(h => (organizations[h.OrganizationId], h.SeatType)).ToList();
+    }
+
+    /// <summary>After the user's memberships are gone: warnings re-armed where usage fell (as a membership deletion does).</summary>
+    private static async Task SeatsGivenBackAsync(WebhookContext ctx, List<(Organization Organization, string SeatType)> seated, CancellationToken ct)
+    {
+        if (seated.Count == 0) return;
+        await ctx.Db.SaveChangesAsync(ct);
+        foreach (var group in seated.GroupBy(s => s.Organization.Id))
+            await ctx.Gate.ChangedAsync(group.First().Organization, ct, group.Select(s => s.SeatType).ToArray());
     }
 
     /// <summary>
@@ -106,7 +135,7 @@ public static class UserEvents
         if (userId is not null)
             await ctx.Db.Memberships.Where(m => m.UserId == null && m.WorkosUserId == workosUserId)
                 .ExecuteUpdateAsync(s => s.SetProperty(m => m.UserId, userId), ct);
-        await ctx.Db.RoleAssignments.Where(a => a.DeletedAt == null && a.WorkosUserId == workosUserId)
+        await ctx.Db.RoleAssignments.Where(a => a.DeletedAt == null && (a.WorkosUserId == workosUserId || (userId != null && a.UserId == userId)))
             .ExecuteUpdateAsync(s => s.SetProperty(a => a.DeletedAt, now).SetProperty(a => a.UpdatedAt, now), ct);
         await ctx.Db.SeatReservations.Where(r => r.ExpiresAt > now && r.WorkosUserId == workosUserId)
             .ExecuteUpdateAsync(s => s.SetProperty(r => r.ExpiresAt, now), ct);

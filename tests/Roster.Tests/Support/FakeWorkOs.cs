@@ -191,6 +191,39 @@ public sealed partial class FakeWorkOs : IAsyncDisposable
     /// The next <paramref name="count"/> requests are carried out (state and event log change as usual), but their answer
     /// is lost on the way back: the caller gets a 502 and cannot tell whether anything happened.
     /// </summary>
+    /// <summary>
+    /// Holds every answer to <c>GET /user_management/users/{id}</c> until the returned hold is released (or, as a bound,
+    /// 30 seconds pass), so a test can act while Roster waits on WorkOS and see in which order things happened.
+    /// </summary>
+    public UserLookupHold HoldUserLookups()
+    {
+        var hold = new UserLookupHold();
+        _userLookupHold = hold;
+        return hold;
+    }
+
+    private volatile UserLookupHold? _userLookupHold;
+
+    public sealed class UserLookupHold
+    {
+        private readonly TaskCompletionSource _arrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Completes when the first held lookup has arrived.</summary>
+        public Task Arrived => _arrived.Task;
+        /// <summary>Whether a held lookup has been answered (released, or the bound ran out).</summary>
+        public bool Answered { get; private set; }
+        public void Release() => _released.TrySetResult();
+
+        internal async Task WaitAsync(CancellationToken ct)
+        {
+            _arrived.TrySetResult();
+            try { await _released.Task.WaitAsync(TimeSpan.FromSeconds(30), ct); }
+            catch (TimeoutException) { }
+            Answered = true;
+        }
+    }
+
     public void LoseNextAnswers(int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
@@ -633,6 +666,9 @@ public sealed partial class FakeWorkOs : IAsyncDisposable
         using (var reader = new StreamReader(ctx.Request.Body, Encoding.UTF8))
             body = await reader.ReadToEndAsync(ctx.RequestAborted);
         var target = ctx.Features.Get<IHttpRequestFeature>()?.RawTarget ?? ctx.Request.Path + ctx.Request.QueryString;
+        if (_userLookupHold is { } hold && HttpMethods.IsGet(ctx.Request.Method)
+            && ctx.Request.Path.StartsWithSegments("/user_management/users", StringComparison.Ordinal))
+            await hold.WaitAsync(ctx.RequestAborted);
 
         Reply reply;
         lock (_gate)

@@ -10,7 +10,7 @@ namespace Roster.Tests.Webhooks;
 /// <see cref="RoundTripCounter"/> defines. A change that adds a round trip to ingest fails here with the statements it saw.
 /// The events are the benchmark's (bench/Roster.Bench, figure 1): a new WorkOS user in a mirrored organization.
 /// </summary>
-public abstract class RoundTripTests(RoundTripApp app)
+public abstract class RoundTripTests(RoundTripApp app, Xunit.Abstractions.ITestOutputHelper output)
 {
     public const int AppliedLimit = 8;
     public const int RefusedLimit = 6;
@@ -52,10 +52,12 @@ public abstract class RoundTripTests(RoundTripApp app)
         return Assert.Single(leases, lease => lease.Any(s => s.Contains("webhook_events", StringComparison.Ordinal)));
     }
 
-    private static void AtMost(int limit, IReadOnlyList<string> roundTrips, string what) =>
-        Assert.True(roundTrips.Count <= limit,
-            $"{what}: {roundTrips.Count} round trips, at most {limit} allowed. Seen:\n" +
-            string.Join('\n', roundTrips.Select((s, i) => $"{i + 1,3}. {s}")));
+    private void AtMost(int limit, IReadOnlyList<string> roundTrips, string what)
+    {
+        var seen = $"{what}: {roundTrips.Count} round trips (at most {limit}):\n" + string.Join('\n', roundTrips.Select((s, i) => $"{i + 1,3}. {s}"));
+        output.WriteLine(seen);
+        Assert.True(roundTrips.Count <= limit, seen);
+    }
 
     [Fact]
     public async Task AMembershipThatTakesASeatCostsAtMostEightRoundTrips()
@@ -81,6 +83,8 @@ public abstract class RoundTripTests(RoundTripApp app)
     }
 }
 
-public sealed class RoundTripTestsOnSqlite(SqliteRoundTripApp app) : RoundTripTests(app), IClassFixture<SqliteRoundTripApp>;
+public sealed class RoundTripTestsOnSqlite(SqliteRoundTripApp app, Xunit.Abstractions.ITestOutputHelper output)
+    : RoundTripTests(app, output), IClassFixture<SqliteRoundTripApp>;
 
-public sealed class RoundTripTestsOnPostgres(PostgresRoundTripApp app) : RoundTripTests(app), IClassFixture<PostgresRoundTripApp>;
+public sealed class RoundTripTestsOnPostgres(PostgresRoundTripApp app, Xunit.Abstractions.ITestOutputHelper output)
+    : RoundTripTests(app, output), IClassFixture<PostgresRoundTripApp>;

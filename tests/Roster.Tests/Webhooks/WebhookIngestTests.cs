@@ -380,6 +380,33 @@ public abstract class WebhookIngestTests(RosterApp app)
     }
 
     [Fact]
+    public async Task AUserDeletedInWorkOsGivesTheirSeatsBackAndReArmsTheWarningsAsAMembershipDeletionDoes()
+    {
+        var org = await MirroredOrg(); // free: 5 community_only seats
+        var users = new List<string>();
+        async Task Add()
+        {
+            var user = WorkOs.NewId("user");
+            users.Add(user);
+            Assert.Equal("applied", await _workos.DeliverOk(WorkOs.Envelope("organization_membership.created", WorkOs.Membership(WorkOs.NewId("om"), user, org.WorkosId))));
+        }
+        Task<List<string>> Warnings() => app.WithDbAsync(db => db.NotificationOutbox
+            .Where(n => n.Kind == "seat_warning" && n.Payload.Contains(org.Id.ToString())).OrderBy(n => n.CreatedAt).Select(n => n.Payload).ToListAsync());
+        for (var i = 0; i < 5; i++) await Add();          // 100%: warned at 80% and at 100%
+        Assert.Equal(2, (await Warnings()).Count);
+        var deleted = users.Take(3).ToList();
+        foreach (var user in deleted)                     // 40%: the warnings re-arm
+            Assert.Equal("applied", await _workos.DeliverOk(WorkOs.Envelope("user.deleted", WorkOs.User(user, $"{user}@example.com"))));
+        var assignments = await app.WithDbAsync(db => db.RoleAssignments.Where(a => deleted.Contains(a.WorkosUserId!) && a.DeletedAt == null).CountAsync());
+        Assert.Equal(0, assignments);
+
+        await Add(); await Add();                         // 80% again: a new crossing
+        var warnings = await Warnings();
+        Assert.Equal(3, warnings.Count);
+        Assert.Contains("\"thresholdPercent\":80", warnings[2]);
+    }
+
+    [Fact]
     public async Task SeatWarningsFireOncePerRisingCrossingAndRearmBelowSixtyPercent()
     {
         var org = await MirroredOrg(); // free: 5 community_only seats
