@@ -5,6 +5,7 @@
 #   bench/run.sh                     full recorded run (all five benchmarks, 5-minute soak) → bench/RESULTS.md
 #   bench/run.sh --quick             smoke test: short phases, small scale, 1-minute soak   → bench/RESULTS.partial.md
 #   bench/run.sh ingest|read|scale|soak|micro [options]   one benchmark                     → bench/RESULTS.partial.md
+#   bench/run.sh ingest,read,scale [options]   a recorded run of the benchmarks listed          → bench/RESULTS.md
 #   bench/run.sh ingest --baseline <git ref>   also builds that ref (a git worktree under /tmp) and alternates the same
 #                                               ingest driver against both builds, each on its own database
 # Options go to Roster.Bench (e.g. --soak-minutes 2, --duration 20, --concurrency 64, --no-sqlite-scale); see
@@ -17,7 +18,7 @@ cd "$root"
 invocation="bench/run.sh${*:+ $*}"
 command="all"
 case "${1:-}" in
-  ingest|read|scale|soak|micro|all) command="$1"; shift ;;
+  ingest|read|scale|soak|micro|all|*,*) command="$1"; shift ;;
 esac
 baseline=""
 args=()
@@ -26,7 +27,8 @@ while [ $# -gt 0 ]; do
 done
 set -- "${args[@]+"${args[@]}"}"
 out="bench/RESULTS.md"
-if [ "$command" != "all" ] || [[ " $* " == *" --quick "* ]] || [[ " $* " == *" --service-env "* ]]; then
+# A comma-separated list (e.g. ingest,read,scale) is a recorded run of those benchmarks, like all.
+if { [ "$command" != "all" ] && [[ "$command" != *,* ]]; } || [[ " $* " == *" --quick "* ]] || [[ " $* " == *" --service-env "* ]]; then
   out="bench/RESULTS.partial.md"
 fi
 
@@ -37,7 +39,7 @@ baseline_args=()
 if [ -n "$baseline" ]; then
   baseline_commit="$(git rev-parse --verify "$baseline^{commit}")"
   baseline_tree="$(mktemp -d /tmp/roster-baseline.XXXXXX)"
-  git worktree add --detach "$baseline_tree" "$baseline_commit" >/dev/null
+  git worktree add -q --detach "$baseline_tree" "$baseline_commit"
   echo "bench/run.sh: building the baseline $baseline ($baseline_commit) in $baseline_tree"
   dotnet build "$baseline_tree/src" -c Release -nologo -v quiet -clp:ErrorsOnly
   baseline_args=(--baseline-roster "$baseline_tree/src/bin/Release/net10.0/Roster.dll" --baseline-ref "$baseline ($baseline_commit)")

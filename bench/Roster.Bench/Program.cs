@@ -39,7 +39,7 @@ Log($"Roster.Bench {options.Command}: service {options.RosterDll}; scratch {opti
 
 var providers = options.Providers.Where(p => p != "postgres" || options.HasPostgres).ToList();
 if (!options.HasPostgres) results.Notes.Add("No PostgreSQL was given (--pg): PostgreSQL figures are missing from this run.");
-bool Runs(string name) => options.Command == name || options.Command == "all";
+bool Runs(string name) => options.Command == "all" || options.Command.Split(',').Contains(name);
 
 try
 {

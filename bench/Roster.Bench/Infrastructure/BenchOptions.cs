@@ -44,7 +44,7 @@ public sealed class BenchOptions
     public static readonly string[] Commands = ["ingest", "read", "scale", "soak", "micro", "all"];
 
     public const string Usage = """
-        usage: Roster.Bench <ingest|read|scale|soak|micro|all> [options]
+        usage: Roster.Bench <ingest|read|scale|soak|micro|all>[,…] [options]
           --roster <Roster.dll>        the built service (default: <repo>/src/bin/Release/net10.0/Roster.dll)
           --pg <connection string>     superuser connection to a throwaway PostgreSQL (bench/run.sh provisions one)
           --pg-log <file>              that server's log file (EXPLAIN plans are read from it via auto_explain)
@@ -68,7 +68,7 @@ public sealed class BenchOptions
 
     public static BenchOptions Parse(string[] args)
     {
-        if (args.Length == 0 || !Commands.Contains(args[0])) throw new UsageException("Name a subcommand.");
+        if (args.Length == 0 || !args[0].Split(',').All(Commands.Contains)) throw new UsageException("Name a subcommand (or several, comma-separated).");
         var flags = new Dictionary<string, string?>(StringComparer.Ordinal);
         for (var i = 1; i < args.Length; i++)
         {

@@ -24,9 +24,15 @@ public static class InvitationEvents
 
         // Locks in the order every event takes them (organization, then person): the seat lock, then the invitee's email,
         // which user.created takes too — the invitation and the user it matches cannot each miss the other.
-        var organization = await ctx.EnsureOrganizationAsync(data.OrganizationId, null, ct);
-        if (!await ctx.Ledger.LockIfLiveAsync(organization.Id, ct)) return EventOutcome.Ignored("The organization is deleted.");
-        await ctx.Db.LockAsync(MirrorLocks.Email, invitee, ct);
+        // The organization's row comes from the locking statement: the plan the seat is checked against is the one under the lock.
+        var emailLock = MirrorLocks.Key(MirrorLocks.Email, invitee);
+        var organization = await ctx.Gate.LockLiveAsync(data.OrganizationId, emailLock, ct);
+        if (organization is null)
+        {
+            await ctx.EnsureOrganizationAsync(data.OrganizationId, null, ct);
+            organization = await ctx.Gate.LockLiveAsync(data.OrganizationId, emailLock, ct);
+            if (organization is null) return EventOutcome.Ignored("The organization is deleted.");
+        }
 
         var existing = await ctx.Db.SeatReservations.FirstOrDefaultAsync(r => r.WorkosInvitationId == data.Id, ct);
         if (existing is not null)
@@ -43,7 +49,7 @@ public static class InvitationEvents
         if (expiresAt <= ctx.Now) return EventOutcome.Ignored("The invitation has expired.");
 
         var seatType = ctx.Seats.WebhookSeatType;
-        var usage = await ctx.Ledger.UsageAsync(organization.Id, organization.Plan, seatType, ct);
+        var usage = await ctx.Gate.UsageAsync(organization, seatType, ct);
         if (!usage.HasRoom)
             return EventOutcome.Ignored($"No free {seatType} seat to stage; the membership is checked when it arrives.");
 
@@ -63,7 +69,7 @@ public static class InvitationEvents
         await ctx.Db.SaveChangesAsync(ct);
         // The invitee's membership may have arrived first (or they hold a seat here already): then nothing stays staged.
         await StagedSeats.SettleAsync(ctx, organization.Id, data.AcceptedUserId, invitee, ct);
-        await ctx.Warnings.EvaluateAsync(organization, seatType, ct);
+        await ctx.Gate.ChangedAsync(organization, ct, seatType);
         return EventOutcome.Applied("Staged a seat reservation.");
     }
 
@@ -73,7 +79,7 @@ public static class InvitationEvents
         var data = Validated(evt);
         var reservation = await ctx.Db.SeatReservations.FirstOrDefaultAsync(r => r.WorkosInvitationId == data.Id, ct);
         if (reservation is null || reservation.ExpiresAt <= ctx.Now) return EventOutcome.Ignored("No staged reservation for this invitation.");
-        await ctx.Ledger.LockAsync(reservation.OrganizationId, ct);
+        await ctx.Gate.LockAsync(reservation.OrganizationId, ct);
         reservation.WorkosUserId ??= data.AcceptedUserId;
         await ctx.Db.SaveChangesAsync(ct);
         // The accepting user's membership may have arrived first: it took this seat.

@@ -20,12 +20,12 @@ public static class MembershipEvents
         // the organization's row and then the user's lock — their user.created (which links their memberships) and this
         // event cannot miss each other — in one statement.
         var userLock = MirrorLocks.Key(MirrorLocks.User, data.UserId!);
-        var organization = await ctx.Ledger.LockLiveAsync(data.OrganizationId!, userLock, ct);
+        var organization = await ctx.Gate.LockLiveAsync(data.OrganizationId!, userLock, ct);
         if (organization is null)
         {
             // Not mirrored yet (a placeholder is made) or deleted.
             await ctx.EnsureOrganizationAsync(data.OrganizationId!, data.OrganizationName, ct);
-            organization = await ctx.Ledger.LockLiveAsync(data.OrganizationId!, userLock, ct);
+            organization = await ctx.Gate.LockLiveAsync(data.OrganizationId!, userLock, ct);
             if (organization is null) return EventOutcome.Ignored("The organization is deleted.");
         }
 
@@ -151,14 +151,16 @@ public static class MembershipEvents
                 from o in db.Organizations.Where(o => o.Id == organizationId)
                 from u in db.Users.Where(u => u.WorkosUserId == workosUserId).DefaultIfEmpty()
                 from byId in db.Memberships.Where(m => m.WorkosMembershipId == workosMembershipId).DefaultIfEmpty()
+                // The person is their WorkOS id, or the local user of it: an uncorrelated scalar subquery, evaluated once, so the
+                // lookups stay plain equalities on indexed columns (a join to u would need APPLY, which SQLite lacks). The
+                // "not null" matters: EF compares nullables with C#'s rules, so a missing user would match every unlinked row.
                 from local in db.Memberships.Where(m => m.OrganizationId == o.Id && m.DeletedAt == null && m.WorkosMembershipId == null
-                    && (m.WorkosUserId == workosUserId || db.Users.Any(x => x.Id == m.UserId && x.WorkosUserId == workosUserId))).DefaultIfEmpty()
+                    && (m.WorkosUserId == workosUserId || (m.UserId != null && m.UserId == db.Users.Where(x => x.WorkosUserId == workosUserId).Select(x => (Guid?)x.Id).FirstOrDefault()))).DefaultIfEmpty()
                 from earlier in db.Memberships.Where(m => m.OrganizationId == o.Id && m.DeletedAt == null
                     && m.WorkosMembershipId != null && m.WorkosMembershipId != workosMembershipId
-                    && (m.WorkosUserId == workosUserId || db.Users.Any(x => x.Id == m.UserId && x.WorkosUserId == workosUserId))).DefaultIfEmpty()
+                    && (m.WorkosUserId == workosUserId || (m.UserId != null && m.UserId == db.Users.Where(x => x.WorkosUserId == workosUserId).Select(x => (Guid?)x.Id).FirstOrDefault()))).DefaultIfEmpty()
                 from r in db.SeatReservations.Where(r => r.OrganizationId == o.Id && SeatHolding.ReservationHolds(r, now)
-                    && (r.WorkosUserId == workosUserId
-                        || (r.Email != null && (r.Email == email || db.Users.Any(x => x.WorkosUserId == workosUserId && x.Email == r.Email))))).DefaultIfEmpty()
+                    && (r.WorkosUserId == workosUserId || (r.Email != null && (r.Email == email || r.Email == db.Users.Where(x => x.WorkosUserId == workosUserId).Select(x => x.Email).FirstOrDefault())))).DefaultIfEmpty()
                 from w in db.SeatWarningStates.Where(w => w.OrganizationId == o.Id && w.SeatType == seatType).DefaultIfEmpty()
                 from orgRole in db.OrganizationRoles.Where(x => x.OrganizationId == o.Id && x.WorkosSlug == slug && x.DeletedAt == null).DefaultIfEmpty()
                 from globalRole in db.GlobalRoles.Where(x => x.WorkosSlug == slug && x.DeletedAt == null).DefaultIfEmpty()
@@ -196,7 +198,7 @@ public static class MembershipEvents
         var data = Validated(evt);
         var eventTime = WebhookContext.EventTime(data.UpdatedAt, evt, ctx.Now);
         var organization = await ctx.EnsureOrganizationAsync(data.OrganizationId!, data.OrganizationName, ct);
-        await ctx.Ledger.LockAsync(organization.Id, ct);
+        await ctx.Gate.LockAsync(organization, ct);
         await ctx.Db.LockAsync(MirrorLocks.User, data.UserId!, ct);
         var user = await ctx.UserAsync(data.UserId!, ct);
         var row = await FindAsync(ctx.Db, organization.Id, data, user, ct);
@@ -231,7 +233,7 @@ public static class MembershipEvents
         await ctx.Db.SaveChangesAsync(ct);
         await RoleAssignments.ClearAsync(ctx, organization.Id, data.UserId!, eventTime, evt.Id, ct);
         await StagedSeats.SettleAsync(ctx, organization.Id, data.UserId, user?.Email, ct);
-        if (wasHoldingSeat) await ctx.Warnings.EvaluateAsync(organization, row.SeatType, ct);
+        if (wasHoldingSeat) await ctx.Gate.ChangedAsync(organization, ct, row.SeatType);
         return EventOutcome.Applied();
     }
 
@@ -371,7 +373,7 @@ public static class MembershipEvents
         await ctx.Db.SaveChangesAsync(ct);
         await RoleAssignments.ClearAsync(ctx, organization.Id, data.UserId!, eventTime, evt.Id, ct);
         await StagedSeats.SettleAsync(ctx, organization.Id, data.UserId, user?.Email, ct);
-        if (wasActive) await ctx.Warnings.EvaluateAsync(organization, row.SeatType, ct);
+        if (wasActive) await ctx.Gate.ChangedAsync(organization, ct, row.SeatType);
         return EventOutcome.Applied(wasActive ? "The membership is no longer active." : null);
     }
 

@@ -16,14 +16,12 @@ public sealed record EventOutcome(string Outcome, string? Detail = null, string?
 
 /// <summary>What every event handler works with, inside the event's one transaction.</summary>
 public sealed class WebhookContext(
-    RosterDb db, SeatLedger ledger, SeatGate gate, SeatWarnings warnings, SeatOptions seats, WorkOsOptions workos, IServiceProvider services,
+    RosterDb db, SeatGate gate, SeatOptions seats, WorkOsOptions workos, IServiceProvider services,
     TimeProvider clock, ILogger<WebhookContext> logger)
 {
     public RosterDb Db { get; } = db;
-    public SeatLedger Ledger { get; } = ledger;
-    /// <summary>The one way a seat is taken or given back (<see cref="SeatGate"/>).</summary>
+    /// <summary>The one way a seat is taken or given back (<see cref="SeatGate"/>): every handler's lock, count and warnings go through it.</summary>
     public SeatGate Gate { get; } = gate;
-    public SeatWarnings Warnings { get; } = warnings;
     public SeatOptions Seats { get; } = seats;
     public ILogger Logger { get; } = logger;
     public DateTime Now => clock.GetUtcNow().UtcDateTime;

@@ -94,7 +94,7 @@ public static class WorkOsWebhookEndpoint
         }
         catch (Exception ex) when (ex is WorkOsApiException or HttpRequestException)
         {
-            // Applying this event needed WorkOS itself (see WebhookContext.EmailOfUnknownUserAsync); WorkOS will retry.
+            // Applying this event needed WorkOS itself (see WebhookContext.PrepareAsync); WorkOS will retry.
             logger.LogWarning("WorkOS event {EventId} not applied: WorkOS could not be asked ({Error})", evt.Id, ex.Message);
             return Problems.Of(StatusCodes.Status503ServiceUnavailable, ErrorCodes.UpstreamUnavailable, "WorkOS is unavailable; try again shortly.");
         }

@@ -40,6 +40,17 @@ public sealed class SeatGate(SeatLedger ledger, SeatWarnings warnings, Telemetry
         organization.Plan = locked.Plan;
     }
 
+    /// <summary>Locks the seats of the organization with this id (no row of it wanted) until the transaction ends.</summary>
+    public async Task LockAsync(Guid organizationId, CancellationToken ct) => _ = await ledger.LockAsync(organizationId, ct);
+
+    /// <summary>
+    /// For WorkOS events, which name the organization by its WorkOS id: the seat lock of the live organization and its row
+    /// as it is under the lock, in one statement, then (PostgreSQL) the mirror lock <paramref name="thenMirrorLock"/>
+    /// (<see cref="SeatLedger.LockLiveAsync"/>). Null when no live organization has that id (nothing locked).
+    /// </summary>
+    public Task<Organization?> LockLiveAsync(string workosOrganizationId, long? thenMirrorLock, CancellationToken ct) =>
+        ledger.LockLiveAsync(workosOrganizationId, thenMirrorLock, ct);
+
     /// <summary>Usage of one seat type under the plan read by <see cref="LockAsync"/>.</summary>
     public Task<SeatUsage> UsageAsync(Organization organization, string seatType, CancellationToken ct) =>
         ledger.UsageAsync(organization.Id, organization.Plan, seatType, ct);

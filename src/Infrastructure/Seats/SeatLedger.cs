@@ -60,23 +60,10 @@ public sealed class SeatLedger(RosterDb db, PlanCatalog plans, TimeProvider cloc
             ? db.Organizations.FromSql($"UPDATE organizations SET seat_lock_version = seat_lock_version + 1 WHERE workos_organization_id = {workosOrganizationId} AND deleted_at IS NULL RETURNING *, pg_advisory_xact_lock({key})")
             : db.Organizations.FromSql($"UPDATE organizations SET seat_lock_version = seat_lock_version + 1 WHERE workos_organization_id = {workosOrganizationId} AND deleted_at IS NULL RETURNING *");
         var rows = await query.AsAsyncEnumerable().ToListAsync(ct);
-        return rows.Count == 0 ? null : rows[0];
-    }
-
-    /// <summary>
-    /// <see cref="LockAsync"/>, unless the organization is deleted (false, and no lock): the check and the lock are one
-    /// statement, so an organization.deleted committed while this waited is seen.
-    /// </summary>
-    public async Task<bool> LockIfLiveAsync(Guid organizationId, CancellationToken ct)
-    {
-        if (db.Database.CurrentTransaction is null)
-            throw new InvalidOperationException("The seat lock only means something inside a transaction.");
-        var rows = await db.Database
-            .SqlQuery<LockedPlan>($"UPDATE organizations SET seat_lock_version = seat_lock_version + 1 WHERE id = {organizationId} AND deleted_at IS NULL RETURNING plan AS \"Plan\", change_sequence AS \"ChangeSequence\", audit_head AS \"AuditHead\"")
-            .ToListAsync(ct);
-        if (rows.Count == 0) return false;
-        Roster.Infrastructure.Changes.ChangeLog.Locked(db, organizationId, rows[0].ChangeSequence, rows[0].AuditHead);
-        return true;
+        if (rows.Count == 0) return null;
+        // As LockAsync: the change-feed counter and audit chain head under the lock, for the changes this transaction stages.
+        Roster.Infrastructure.Changes.ChangeLog.Locked(db, rows[0].Id, rows[0].ChangeSequence, rows[0].AuditHead);
+        return rows[0];
     }
 
     /// <summary>Usage of one seat type from counts read elsewhere under the seat lock (with <see cref="SeatHolding"/>'s rules).</summary>

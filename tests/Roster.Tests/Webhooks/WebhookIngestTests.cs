@@ -43,6 +43,19 @@ public abstract class WebhookIngestTests(RosterApp app)
     }
 
     [Fact]
+    public async Task MembershipsOfTwoPeopleRosterHasNotSeenStayTwoLiveRows()
+    {
+        // Neither has a local user: the second must not be taken for a newer membership of the first person.
+        var org = await MirroredOrg();
+        foreach (var _ in new[] { 1, 2 })
+            Assert.Equal("applied", await _workos.DeliverOk(WorkOs.Envelope("organization_membership.created",
+                WorkOs.Membership(WorkOs.NewId("om"), WorkOs.NewId("user"), org.WorkosId))));
+
+        var rows = await Rows(org.Id);
+        Assert.Equal(2, rows.Count(r => r.DeletedAt == null && r.Status == "active"));
+    }
+
+    [Fact]
     public async Task ARepeatedDeliveryAnswersDuplicateAndChangesNothing()
     {
         var org = await MirroredOrg();
