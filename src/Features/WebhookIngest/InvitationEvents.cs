@@ -96,7 +96,7 @@ public static class InvitationEvents
         if (organizationId is not { } orgId) return EventOutcome.Ignored("No staged reservation for this invitation.");
         // The locks the staging takes, in its order: a created or resent event of this invitation in flight either
         // commits before this release (and is released by it) or reads it released (and stages nothing).
-        await ctx.Ledger.LockAsync(orgId, ct);
+        await ctx.Gate.LockAsync(orgId, ct);
         await ctx.Db.LockAsync(MirrorLocks.Email, User.NormalizeEmail(data.Email!), ct);
 
         var reservation = await ctx.Db.SeatReservations.AsNoTracking().FirstOrDefaultAsync(r => r.WorkosInvitationId == data.Id, ct);
