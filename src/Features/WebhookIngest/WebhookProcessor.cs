@@ -93,8 +93,20 @@ public sealed class WebhookProcessor(RosterDb db, WebhookContext context, Infras
         await context.PrepareAsync(evt, ct);
 
         // The event applies as a unit or, on any failure, not at all (and is delivered or replayed again): savepoints
-        // around each save inside it would only cost round trips.
+        // around each save inside it would only cost round trips. Restored after, for whoever leases this context next.
         db.Database.AutoSavepointsEnabled = false;
+        try
+        {
+            return await ApplyAsync(evt, payload, alsoInTransaction, ct);
+        }
+        finally
+        {
+            db.Database.AutoSavepointsEnabled = true;
+        }
+    }
+
+    private async Task<string> ApplyAsync(WorkOsEvent evt, string payload, Func<RosterDb, CancellationToken, Task>? alsoInTransaction, CancellationToken ct)
+    {
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var record = new WebhookEvent
         {
