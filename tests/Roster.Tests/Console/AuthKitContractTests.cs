@@ -100,6 +100,40 @@ public sealed partial class AuthKitContractTests(SqliteConsole console) : IClass
         Assert.StartsWith("roster_console=", session, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ACallbackWhoseStateIsNotThisBrowsersSignsNobodyIn()
+    {
+        var fake = console.WorkOs;
+        var (userId, _) = fake.CreateUser($"mallory.{Guid.NewGuid():N}@example.com", "Mallory", "Swap");
+        using var http = new HttpClient(new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = console.BaseUrl };
+        using var form = await http.GetAsync("/console/sign-in");
+        var token = WebUtility.HtmlDecode(CsrfField().Match(await form.Content.ReadAsStringAsync()).Groups[1].Value);
+        var csrf = form.Headers.GetValues("Set-Cookie").First(c => c.StartsWith("roster_console_csrf=", StringComparison.Ordinal)).Split(';')[0];
+        using var start = new HttpRequestMessage(HttpMethod.Post, "/console/sign-in?handler=AuthKit")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["__csrf"] = token }),
+        };
+        start.Headers.Add("Cookie", csrf);
+        using var started = await http.SendAsync(start);
+        var stateCookie = started.Headers.GetValues("Set-Cookie").First(c => c.StartsWith("roster_console_state=", StringComparison.Ordinal)).Split(';')[0];
+        fake.SignInNext(userId);
+        using var authorized = await http.GetAsync(started.Headers.Location);
+        var code = QueryHelpers.ParseQuery(authorized.Headers.Location!.Query)["code"].ToString();
+        var exchangesBefore = fake.Requests.Count(r => r.Path == "/user_management/authenticate");
+
+        // A code delivered with another state (a login CSRF), or with no state cookie at all, is never exchanged.
+        foreach (var (state, cookie) in new[] { ("forged-state", stateCookie), (QueryHelpers.ParseQuery(authorized.Headers.Location.Query)["state"].ToString(), (string?)null) })
+        {
+            using var callback = new HttpRequestMessage(HttpMethod.Get, $"/console/auth/callback?code={Uri.EscapeDataString(code)}&state={Uri.EscapeDataString(state)}");
+            if (cookie is not null) callback.Headers.Add("Cookie", cookie);
+            using var answer = await http.SendAsync(callback);
+            Assert.Equal(HttpStatusCode.Redirect, answer.StatusCode);
+            Assert.Equal("/console/sign-in?failed=state", answer.Headers.Location!.OriginalString);
+            Assert.DoesNotContain(answer.Headers.TryGetValues("Set-Cookie", out var set) ? set : [], c => c.StartsWith("roster_console=", StringComparison.Ordinal));
+        }
+        Assert.Equal(exchangesBefore, fake.Requests.Count(r => r.Path == "/user_management/authenticate"));
+    }
+
     private async Task<string> SignInThroughAuthKitAsync(HttpClient http, string userId)
     {
         using var form = await http.GetAsync("/console/sign-in");
