@@ -68,6 +68,10 @@ public static class UserEvents
             await ctx.Gate.LockAsync(organization, ct);
         await ctx.Db.LockAsync(MirrorLocks.User, data.Id, ct);
         var user = await ctx.Db.Users.FirstOrDefaultAsync(u => u.WorkosUserId == data.Id, ct);
+        // And the email's, as user.created takes it: the deletion ties the person's memberships to their email (below),
+        // and an invitation staged for that email at this moment must see that, or be seen by it (StagedSeats).
+        var email = string.IsNullOrWhiteSpace(data.Email) ? user?.Email : User.NormalizeEmail(data.Email);
+        if (email is not null) await ctx.Db.LockAsync(MirrorLocks.Email, email, ct);
         if (user is null)
         {
             // A tombstone, so a replayed user.created cannot bring the user back.
@@ -92,7 +96,7 @@ public static class UserEvents
         user.WorkosUpdatedAt = eventTime;
         user.WorkosLastEventId = evt.Id;
         user.UpdatedAt = ctx.Now;
-        await ForgetAsync(ctx, user.Id, data.Id, user.Email, ct);
+        await ForgetAsync(ctx, user.Id, data.Id, email ?? user.Email, ct);
         await SeatsGivenBackAsync(ctx, seated, ct);
         return EventOutcome.Applied();
     }
