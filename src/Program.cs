@@ -62,8 +62,8 @@ builder.Services.AddSingleton<PlanCatalog>();
 builder.Services.AddScoped<SeatLedger>();
 builder.Services.AddScoped<SeatWarnings>();
 builder.Services.AddScoped<SeatGate>();
-builder.Services.AddOutbox(builder.Configuration);
-builder.Services.AddWorkOs(builder.Configuration);
+builder.Services.AddOutbox();
+builder.Services.AddWorkOs();
 builder.Services.AddNotifications(builder.Configuration);
 builder.Services.AddWebhookIngest(builder.Configuration);
 builder.Services.AddWorkOsActions(builder.Configuration);
@@ -85,12 +85,14 @@ builder.Services.AddSingleton<IValidator<RenameOrganizationRequest>, RenameOrgan
 
 builder.Services.AddRateLimiter(limiter =>
 {
-    var searchPerMinute = builder.Configuration.GetSection("RateLimits").Get<RateLimitOptions>()?.MemberSearchPerMinute
-        ?? new RateLimitOptions().MemberSearchPerMinute;
     // Exact-email search must not become a way to enumerate who uses the product.
     limiter.AddPolicy(MembersEndpoints.SearchRateLimit, http => RateLimitPartition.GetFixedWindowLimiter(
         http.User.FindFirst("sub")?.Value ?? http.Connection.RemoteIpAddress?.ToString() ?? "anonymous",
-        _ => new FixedWindowRateLimiterOptions { PermitLimit = searchPerMinute, Window = TimeSpan.FromMinutes(1) }));
+        _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = http.RequestServices.GetRequiredService<RateLimitOptions>().MemberSearchPerMinute,
+            Window = TimeSpan.FromMinutes(1),
+        }));
     limiter.OnRejected = async (context, ct) =>
     {
         context.HttpContext.Response.StatusCode = StatusCodes.Status429TooManyRequests;

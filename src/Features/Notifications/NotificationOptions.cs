@@ -1,7 +1,9 @@
+using Roster.Infrastructure.Configuration;
+
 namespace Roster.Features.Notifications;
 
 /// <summary>Slack Web API access (configuration section <c>Slack</c>). The bot token is a secret: never log it.</summary>
-public sealed class SlackOptions
+public sealed class SlackOptions : IValidatedSettings
 {
     public string? BotToken { get; set; }
     public string BaseUrl { get; set; } = "https://slack.com/api/";
@@ -32,15 +34,13 @@ public sealed class SlackOptions
 
     public Uri BaseUri => new(BaseUrl.EndsWith('/') ? BaseUrl : BaseUrl + "/", UriKind.Absolute);
 
-    public void Validate()
+    public IEnumerable<string> Problems()
     {
-        if (!Uri.TryCreate(BaseUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
-            throw new InvalidOperationException("Slack:BaseUrl must be an absolute http(s) URL.");
-        if (NotFoundCacheMinutes is < 0 or > 10080)
-            throw new InvalidOperationException("Slack:NotFoundCacheMinutes must be between 0 and 10080 (a week).");
-        if (InCallRetries is < 0 or > 10) throw new InvalidOperationException("Slack:InCallRetries must be between 0 and 10.");
-        if (InCallRetryDelay <= TimeSpan.Zero) throw new InvalidOperationException("Slack:InCallRetryDelay must be positive.");
-        if (RequestTimeout <= TimeSpan.Zero) throw new InvalidOperationException("Slack:RequestTimeout must be positive.");
+        if (!Settings.IsHttpUrl(BaseUrl)) yield return "Slack:BaseUrl must be an absolute http(s) URL.";
+        if (NotFoundCacheMinutes is < 0 or > 10080) yield return "Slack:NotFoundCacheMinutes must be between 0 and 10080 (a week).";
+        if (InCallRetries is < 0 or > 10) yield return "Slack:InCallRetries must be between 0 and 10.";
+        if (InCallRetryDelay <= TimeSpan.Zero) yield return "Slack:InCallRetryDelay must be positive.";
+        if (RequestTimeout <= TimeSpan.Zero) yield return "Slack:RequestTimeout must be positive.";
     }
 
     // The token must never reach a log line, even through a debugger display or an accidental interpolation.
@@ -51,7 +51,7 @@ public sealed class SlackOptions
 /// Pages the messages link to (configuration section <c>Links</c>). <c>{organizationId}</c> and
 /// <c>{workosOrganizationId}</c> in a URL are replaced with the organization's ids.
 /// </summary>
-public sealed class LinkOptions
+public sealed class LinkOptions : IValidatedSettings
 {
     /// <summary>
     /// The console's members page (<c>Console__PublicUrl</c>, else <c>http://localhost:5080/</c>, + <c>console/orgs/{organizationId}/members</c>):
@@ -63,15 +63,14 @@ public sealed class LinkOptions
     public string? UpgradeUrl { get; set; }
     public string? ManageTeamUrl { get; set; }
 
-    public void Validate()
+    public IEnumerable<string> Problems()
     {
         foreach (var (key, value) in new[] { ("Links:UpgradeUrl", UpgradeUrl), ("Links:ManageTeamUrl", ManageTeamUrl) })
         {
             if (string.IsNullOrWhiteSpace(value)) continue;
             var probe = value.Replace("{organizationId}", "x", StringComparison.Ordinal)
                 .Replace("{workosOrganizationId}", "x", StringComparison.Ordinal);
-            if (!Uri.TryCreate(probe, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
-                throw new InvalidOperationException($"{key} must be an absolute http(s) URL.");
+            if (!Settings.IsHttpUrl(probe)) yield return $"{key} must be an absolute http(s) URL.";
         }
     }
 }

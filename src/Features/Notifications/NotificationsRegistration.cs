@@ -1,3 +1,4 @@
+using Roster.Infrastructure.Configuration;
 using Roster.Infrastructure.Outbox;
 
 namespace Roster.Features.Notifications;
@@ -10,20 +11,15 @@ public static class NotificationsRegistration
     /// </summary>
     public static IServiceCollection AddNotifications(this IServiceCollection services, IConfiguration configuration)
     {
-        var slack = configuration.GetSection("Slack").Get<SlackOptions>() ?? new SlackOptions();
-        var links = configuration.GetSection("Links").Get<LinkOptions>() ?? new LinkOptions();
+        services.AddSettings<SlackOptions>("Slack");
         // "Manage team" opens the console's members page unless configured otherwise (an empty value turns the button off).
-        links.ManageTeamUrl ??= LinkOptions.DefaultManageTeamUrl(configuration["Console:PublicUrl"]);
-        slack.Validate();
-        links.Validate();
-
-        services.AddSingleton(slack);
-        services.AddSingleton(links);
+        services.AddSettings<LinkOptions>("Links")
+            .PostConfigure(links => links.ManageTeamUrl ??= LinkOptions.DefaultManageTeamUrl(configuration["Console:PublicUrl"]));
         services.AddSingleton<SlackResilience>();
         services.AddSingleton<NotificationMessages>();
-        services.AddHttpClient<SlackClient>(http =>
+        services.AddHttpClient<SlackClient>((sp, http) =>
         {
-            http.BaseAddress = slack.BaseUri;
+            http.BaseAddress = sp.GetRequiredService<SlackOptions>().BaseUri;
             // Each try has its own (shorter) timeout in SlackResilience; this only bounds the whole call.
             http.Timeout = TimeSpan.FromMinutes(2);
         });

@@ -31,6 +31,10 @@ public static class Settings
     /// </summary>
     public static void ValidateNow(IServiceProvider services) => services.GetService<IStartupValidator>()?.Validate();
 
+    /// <summary>An absolute http or https URL (the one rule every URL setting is checked by).</summary>
+    public static bool IsHttpUrl(string? value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp);
+
     /// <summary>The sentence an operator sees for a configuration error, or null when the exception is not one.</summary>
     public static string? DescribeError(Exception ex) => ex switch
     {

@@ -1,7 +1,9 @@
+using Roster.Infrastructure.Configuration;
+
 namespace Roster.Infrastructure.Outbox;
 
 /// <summary>The outbox dispatcher (configuration section <c>Notifications</c>).</summary>
-public sealed class NotificationOptions
+public sealed class NotificationOptions : IValidatedSettings
 {
     /// <summary>Tries per notification, the first included; a row that still fails then is marked failed.</summary>
     public int MaxAttempts { get; set; } = 8;
@@ -29,13 +31,13 @@ public sealed class NotificationOptions
     public TimeSpan PollInterval => TimeSpan.FromSeconds(PollSeconds);
     public TimeSpan Lease => TimeSpan.FromSeconds(LeaseSeconds);
 
-    public void Validate()
+    public IEnumerable<string> Problems()
     {
-        if (MaxAttempts < 1) throw new InvalidOperationException("Notifications:MaxAttempts must be at least 1.");
-        if (!(PollSeconds > 0)) throw new InvalidOperationException("Notifications:PollSeconds must be greater than 0.");
-        if (BatchSize is < 1 or > 500) throw new InvalidOperationException("Notifications:BatchSize must be between 1 and 500.");
-        if (!(LeaseSeconds >= 10)) throw new InvalidOperationException("Notifications:LeaseSeconds must be at least 10.");
+        if (MaxAttempts < 1) yield return "Notifications:MaxAttempts must be at least 1.";
+        if (!(PollSeconds > 0)) yield return "Notifications:PollSeconds must be greater than 0.";
+        if (BatchSize is < 1 or > 500) yield return "Notifications:BatchSize must be between 1 and 500.";
+        if (!(LeaseSeconds >= 10)) yield return "Notifications:LeaseSeconds must be at least 10.";
         if (!(BackoffBaseSeconds > 0) || !(BackoffMaxSeconds >= BackoffBaseSeconds))
-            throw new InvalidOperationException("Notifications:BackoffBaseSeconds must be positive and not above Notifications:BackoffMaxSeconds.");
+            yield return "Notifications:BackoffBaseSeconds must be positive and not above Notifications:BackoffMaxSeconds.";
     }
 }

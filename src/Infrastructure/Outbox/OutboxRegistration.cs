@@ -1,3 +1,4 @@
+using Roster.Infrastructure.Configuration;
 using Roster.Infrastructure.Http;
 
 namespace Roster.Infrastructure.Outbox;
@@ -10,11 +11,9 @@ public static class OutboxRegistration
     /// is configured (each feature registers its own sender: Slack, WorkOS writes). Needs a <see cref="TimeProvider"/>
     /// and the Roster storage registered as well.
     /// </summary>
-    public static IServiceCollection AddOutbox(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddOutbox(this IServiceCollection services)
     {
-        var notifications = configuration.GetSection("Notifications").Get<NotificationOptions>() ?? new NotificationOptions();
-        notifications.Validate();
-        services.AddSingleton(notifications);
+        services.AddSettings<NotificationOptions>("Notifications");
         services.AddSingleton<OutboxDispatcher>();
         services.AddScoped<IDegradationCheck, NotifierHealth>();
 

@@ -3,10 +3,11 @@ using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
+using Roster.Infrastructure.Configuration;
 
 namespace Roster.Infrastructure.Telemetry;
 
-public sealed class TelemetryOptions
+public sealed class TelemetryOptions : IValidatedSettings
 {
     /// <summary>Serve the metrics as a Prometheus scrape endpoint at /metrics.</summary>
     public bool PrometheusEnabled { get; set; }
@@ -16,6 +17,9 @@ public sealed class TelemetryOptions
     /// exactly when something exports: OTEL_EXPORTER_OTLP_ENDPOINT is set, or the Prometheus endpoint is on.
     /// </summary>
     public bool? Enabled { get; set; }
+
+    // Both are switches: a value the binder cannot read as a boolean is reported by the binder itself, naming the key.
+    public IEnumerable<string> Problems() => [];
 }
 
 /// <summary>
@@ -33,8 +37,12 @@ public static class TelemetrySetup
 
     public static IServiceCollection AddRosterTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
-        var options = configuration.GetSection("Telemetry").Get<TelemetryOptions>() ?? new TelemetryOptions();
-        services.AddSingleton(options);
+        // Read here as well because the exporters are chosen from it; a wrong value is reported at start (AddSettings,
+        // naming the key) and only falls back to the defaults here.
+        services.AddSettings<TelemetryOptions>("Telemetry");
+        TelemetryOptions options;
+        try { options = configuration.GetSection("Telemetry").Get<TelemetryOptions>() ?? new TelemetryOptions(); }
+        catch (InvalidOperationException) { options = new TelemetryOptions(); }
         services.AddSingleton<RosterMetrics>();
 
         var otlp = !string.IsNullOrWhiteSpace(configuration[OtlpEndpoint]);
@@ -54,7 +62,8 @@ public static class TelemetrySetup
             .WithMetrics(metrics =>
             {
                 metrics
-                    .AddMeter(RosterMetrics.MeterName, Features.Actions.ActionsMetrics.MeterName)
+                    // Roster's meter and every feature's own ("Roster.Actions", …), without Infrastructure naming the features.
+                    .AddMeter(RosterMetrics.MeterName, RosterMetrics.MeterName + ".*")
                     .AddAspNetCoreInstrumentation()
                     .AddHttpClientInstrumentation()
                     .AddNpgsqlInstrumentation(_ => { });

@@ -23,6 +23,21 @@ public class DependencyRuleTests
     }
 
     [Fact]
+    public void InfrastructureSourceNamesNoFeatureEvenWhereTheCompilerLeavesNoTrace()
+    {
+        // A const (e.g. a feature's meter name) is copied into the caller's IL, so the reader above cannot see it; the source can.
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Api.sln"))) root = root.Parent;
+        Assert.True(root is not null, "Api.sln not found above " + AppContext.BaseDirectory);
+        var mentions = Directory.EnumerateFiles(Path.Combine(root.FullName, "src", "Infrastructure"), "*.cs", SearchOption.AllDirectories)
+            .SelectMany(file => File.ReadLines(file).Select((line, i) => (file, line, i)))
+            .Where(x => System.Text.RegularExpressions.Regex.IsMatch(x.line, @"(^using Roster\.Features|Roster\.Features\.|(?<![\w"".])Features\.[A-Z]\w*\.)"))
+            .Select(x => $"  {Path.GetRelativePath(root.FullName, x.file)}:{x.i + 1}: {x.line.Trim()}")
+            .ToList();
+        Assert.True(mentions.Count == 0, "Infrastructure source names a feature:" + Environment.NewLine + string.Join(Environment.NewLine, mentions));
+    }
+
+    [Fact]
     public void NoFeatureFoldersDependOnEachOtherInACycle()
     {
         var between = Edges.Where(e => e.From.StartsWith("Roster.Features.", StringComparison.Ordinal)

@@ -30,6 +30,22 @@ public class SettingsValidationTests
     [InlineData("Actions:WhenStorageDown", "maybe", "Actions:WhenStorageDown")]
     [InlineData("Actions:Enabled", "yes please", "Actions:Enabled")]
     [InlineData("Seats:DenialNotifyMinutes", "-1", "Seats:DenialNotifyMinutes")]
+    [InlineData("Slack:BaseUrl", "not a url", "Slack:BaseUrl")]
+    [InlineData("Slack:InCallRetries", "11", "Slack:InCallRetries")]
+    [InlineData("Links:UpgradeUrl", "ftp://example.com/upgrade", "Links:UpgradeUrl")]
+    [InlineData("Links:ManageTeamUrl", "team page", "Links:ManageTeamUrl")]
+    [InlineData("Console:PublicUrl", "not a url", "Links:ManageTeamUrl")]
+    [InlineData("Notifications:BatchSize", "0", "Notifications:BatchSize")]
+    [InlineData("Notifications:PollSeconds", "-1", "Notifications:PollSeconds")]
+    [InlineData("Notifications:MaxAttempts", "many", "Notifications:MaxAttempts")]
+    [InlineData("Notifications:LeaseSeconds", "5", "Notifications:LeaseSeconds")]
+    [InlineData("WorkOS:BaseUrl", "api.workos.com", "WorkOS:BaseUrl")]
+    [InlineData("WorkOS:MaxRetries", "-1", "WorkOS:MaxRetries")]
+    [InlineData("WorkOS:WebhookToleranceSeconds", "0", "WorkOS:WebhookToleranceSeconds")]
+    [InlineData("WorkOS:SyncDebounceSeconds", "soon", "WorkOS:SyncDebounceSeconds")]
+    [InlineData("WorkOS:ReconcileIntervalSeconds", "-60", "WorkOS:ReconcileIntervalSeconds")]
+    [InlineData("WorkOS:RoleSlugs:owner", "Owner Role", "WorkOS:RoleSlugs:owner")]
+    [InlineData("Telemetry:PrometheusEnabled", "maybe", "Telemetry:PrometheusEnabled")]
     public async Task AWrongSettingStopsTheServiceAtStartNamingTheKey(string key, string value, string named)
     {
         var app = new ConfiguredApp(new Dictionary<string, string?> { [key] = value });
@@ -67,13 +83,25 @@ public class SettingsValidationTests
     [InlineData("migrate", "--status")]
     [InlineData("dev-token", "--sub", "user_x", "--email", "x@example.com")]
     [InlineData("seats", "audit")]
-    public async Task CommandsReportAWrongSettingTheSameWayAndExitNonZero(params string[] command)
+    public Task CommandsReportAWrongSettingTheSameWayAndExitNonZero(params string[] command) =>
+        CommandReports(command, "Plans__free__contributor", "abc", "Invalid configuration: Plans:free:contributor must be a whole number");
+
+    [Theory]
+    [InlineData("WorkOS__MaxRetries", "-1", "Invalid configuration: WorkOS:MaxRetries must be between 0 and 10.")]
+    [InlineData("Slack__BaseUrl", "slack", "Invalid configuration: Slack:BaseUrl must be an absolute http(s) URL.")]
+    [InlineData("Links__UpgradeUrl", "upgrade", "Invalid configuration: Links:UpgradeUrl must be an absolute http(s) URL.")]
+    [InlineData("Notifications__BatchSize", "501", "Invalid configuration: Notifications:BatchSize must be between 1 and 500.")]
+    [InlineData("Telemetry__Enabled", "perhaps", "Invalid configuration: Failed to convert configuration value")]
+    public Task MigrateReportsAWrongSettingOfEverySectionTheSameWay(string variable, string value, string message) =>
+        CommandReports(["migrate", "--status"], variable, value, message);
+
+    private static async Task CommandReports(string[] command, string variable, string value, string message)
     {
         var roster = Path.Combine(AppContext.BaseDirectory, "Roster.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetTempPath() };
         start.ArgumentList.Add(roster);
         foreach (var arg in command) start.ArgumentList.Add(arg);
-        start.Environment["Plans__free__contributor"] = "abc";
+        start.Environment[variable] = value;
         start.Environment["Storage__ConnectionString"] = $"Data Source={Path.Combine(Path.GetTempPath(), $"roster-settings-{Guid.NewGuid():N}.db")}";
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
@@ -82,7 +110,7 @@ public class SettingsValidationTests
         await process.WaitForExitAsync(cts.Token);
 
         Assert.Equal(1, process.ExitCode);
-        Assert.Contains("Invalid configuration: Plans:free:contributor must be a whole number", await stderr);
+        Assert.Contains(message, await stderr);
         Assert.Equal("", await stdout);
     }
 
