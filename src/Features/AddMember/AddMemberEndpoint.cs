@@ -62,7 +62,7 @@ public static class AddMemberEndpoint
     /// the organization's seat lock.
     /// </summary>
     public static async Task<Results<Created<MembershipView>, ProblemHttpResult>> AddMember(
-        OrgAccess access, AddMemberRequest request, Caller caller, RosterDb db, SeatGate gate, SeatOptions seats,
+        string orgId, OrgAccess access, AddMemberRequest request, Caller caller, RosterDb db, SeatGate gate, SeatOptions seats,
         InvitationOptions invitations, TimeProvider clock, CancellationToken ct)
     {
         var organization = access.Organization;

@@ -132,7 +132,7 @@ public static class JoinRequestsEndpoints
     }
 
     public static async Task<Results<PagedOk<MembershipView>, ProblemHttpResult>> ListJoinRequests(
-        OrgAccess access, string? limit, string? after, RosterDb db, CancellationToken ct)
+        string orgId, OrgAccess access, string? limit, string? after, RosterDb db, CancellationToken ct)
     {
         var (page, bad) = PageRequest.ByTimeAndId("requests", limit, after);
         if (bad is not null) return bad;
@@ -153,7 +153,7 @@ public static class JoinRequestsEndpoints
              && (m.Source == MembershipSource.JoinRequest || m.Source == null);
 
     public static async Task<Results<Ok<MembershipView>, ProblemHttpResult>> Approve(
-        OrgAccess access, Guid membershipId, [FromBody] ApproveRequest? request, Caller caller, RosterDb db, SeatGate gate,
+        string orgId, OrgAccess access, Guid membershipId, [FromBody] ApproveRequest? request, Caller caller, RosterDb db, SeatGate gate,
         WorkOsOptions workos, TimeProvider clock, CancellationToken ct)
     {
         var organization = access.Organization;
@@ -190,7 +190,7 @@ public static class JoinRequestsEndpoints
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> Reject(
-        OrgAccess access, Guid membershipId, Caller caller, RosterDb db, SeatGate gate, TimeProvider clock, CancellationToken ct)
+        string orgId, OrgAccess access, Guid membershipId, Caller caller, RosterDb db, SeatGate gate, TimeProvider clock, CancellationToken ct)
     {
         var organization = access.Organization;
         var organizationId = organization.Id;

@@ -140,7 +140,7 @@ public static class MembersEndpoints
 
     /// <summary>A pending owner_add that has not expired gets a new expiry; its seat stays held all along.</summary>
     public static async Task<Results<Ok<MembershipView>, ProblemHttpResult>> RenewInvitation(
-        OrgAccess access, Guid membershipId, Caller caller, RosterDb db, InvitationOptions invitations, TimeProvider clock, CancellationToken ct)
+        string orgId, OrgAccess access, Guid membershipId, Caller caller, RosterDb db, InvitationOptions invitations, TimeProvider clock, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
@@ -162,7 +162,7 @@ public static class MembersEndpoints
     }
 
     public static async Task<Results<Ok<SearchHit>, ProblemHttpResult>> SearchByEmail(
-        OrgAccess access, string? email, RosterDb db, CancellationToken ct)
+        string orgId, OrgAccess access, string? email, RosterDb db, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(email) || email.Length > 320)
             return Problems.Validation("email", "Give the exact email address to look up.");
@@ -178,7 +178,7 @@ public static class MembersEndpoints
     }
 
     public static async Task<Results<Ok<MembershipView>, ProblemHttpResult>> UpdateMember(
-        OrgAccess access, Guid membershipId, UpdateMemberRequest request, Caller caller, RosterDb db, SeatGate gate,
+        string orgId, OrgAccess access, Guid membershipId, UpdateMemberRequest request, Caller caller, RosterDb db, SeatGate gate,
         WorkOsOptions workos, TimeProvider clock, CancellationToken ct)
     {
         if (request.Role is not null && !access.IsOwner)
@@ -233,7 +233,7 @@ public static class MembersEndpoints
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> RemoveMember(
-        OrgAccess access, Guid membershipId, Caller caller, RosterDb db, SeatGate gate, WorkOsOptions workos,
+        string orgId, OrgAccess access, Guid membershipId, Caller caller, RosterDb db, SeatGate gate, WorkOsOptions workos,
         TimeProvider clock, CancellationToken ct)
     {
         var organization = access.Organization;

@@ -109,14 +109,14 @@ public static class MyOrganizationsEndpoints
         return page.Page(fetched, o => PageRequest.Key(o.CreatedAt, o.Id));
     }
 
-    public static Results<Ok<OrganizationDetailView>, ProblemHttpResult> Get(OrgAccess access)
+    public static Results<Ok<OrganizationDetailView>, ProblemHttpResult> Get(string orgId, OrgAccess access)
     {
         var o = access.Organization;
         return TypedResults.Ok(new OrganizationDetailView(o.Id, o.Name, o.WorkosOrganizationId, o.Plan, o.CreatedAt, access.CallerMembership?.Role));
     }
 
     public static async Task<Results<Ok<OrganizationDetailView>, ProblemHttpResult>> Rename(
-        OrgAccess access, RenameOrganizationRequest request, Caller caller, RosterDb db, WorkOsOptions workos, TimeProvider clock, CancellationToken ct)
+        string orgId, OrgAccess access, RenameOrganizationRequest request, Caller caller, RosterDb db, WorkOsOptions workos, TimeProvider clock, CancellationToken ct)
     {
         var organization = access.Organization;
         var name = request.Name!.Trim();
@@ -139,7 +139,7 @@ public static class MyOrganizationsEndpoints
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> Delete(
-        OrgAccess access, Caller caller, RosterDb db, SeatLedger ledger, TimeProvider clock, CancellationToken ct)
+        string orgId, OrgAccess access, Caller caller, RosterDb db, SeatLedger ledger, TimeProvider clock, CancellationToken ct)
     {
         var organization = access.Organization;
         if (organization.WorkosOrganizationId is not null)
@@ -168,7 +168,7 @@ public static class MyOrganizationsEndpoints
     }
 
     public static async Task<Results<PagedOk<AuditEntryView>, ProblemHttpResult>> ListAudit(
-        OrgAccess access, string? membershipId, string? userId, string? limit, string? after, RosterDb db, CancellationToken ct)
+        string orgId, OrgAccess access, string? membershipId, string? userId, string? limit, string? after, RosterDb db, CancellationToken ct)
     {
         var (page, bad) = PageRequest.ByTimeAndId("audit", limit, after);
         if (bad is not null) return bad;

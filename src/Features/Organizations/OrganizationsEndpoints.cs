@@ -135,7 +135,7 @@ public static class OrganizationsEndpoints
     }
 
     public static async Task<Results<Ok<SeatsView>, ProblemHttpResult>> GetSeats(
-        OrgAccess access, SeatLedger ledger, PlanCatalog plans, CancellationToken ct)
+        string orgId, OrgAccess access, SeatLedger ledger, PlanCatalog plans, CancellationToken ct)
     {
         var organization = access.Organization;
         var usage = await ledger.UsageAsync(organization.Id, organization.Plan, ct);

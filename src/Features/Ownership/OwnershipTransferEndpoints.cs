@@ -66,7 +66,7 @@ public static class OwnershipTransferEndpoints
     }
 
     public static async Task<Results<Ok<OwnershipOfferView>, ProblemHttpResult>> Offer(
-        OrgAccess access, Guid membershipId, Caller caller, RosterDb db, SeatLedger ledger, TimeProvider clock, CancellationToken ct)
+        string orgId, OrgAccess access, Guid membershipId, Caller caller, RosterDb db, SeatLedger ledger, TimeProvider clock, CancellationToken ct)
     {
         // Ownership passes from one owner to another: the offer needs an owner who can step down to admin.
         if (access.CallerMembership is not { Role: Roles.Owner } offerer)
@@ -92,7 +92,7 @@ public static class OwnershipTransferEndpoints
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> Withdraw(
-        OrgAccess access, Guid membershipId, Caller caller, RosterDb db, TimeProvider clock, CancellationToken ct)
+        string orgId, OrgAccess access, Guid membershipId, Caller caller, RosterDb db, TimeProvider clock, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         await using var tx = await db.Database.BeginTransactionAsync(ct);

@@ -38,7 +38,7 @@ public static class RefusalsEndpoints
 
     /// <summary>Newest first; paged like every list (<see cref="PageRequest"/>: ?limit, ?after, Link rel="next") on (at, id).</summary>
     public static async Task<Results<PagedOk<RefusalView>, ProblemHttpResult>> List(
-        OrgAccess access, string? limit, string? after, RosterDb db, CancellationToken ct)
+        string orgId, OrgAccess access, string? limit, string? after, RosterDb db, CancellationToken ct)
     {
         var (page, bad) = PageRequest.ByTimeAndId("refusals", limit, after);
         if (bad is not null) return bad;

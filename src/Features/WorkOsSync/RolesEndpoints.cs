@@ -46,7 +46,7 @@ public static class RolesEndpoints
     /// (kind, slug), both covered by the slug indexes.
     /// </summary>
     public static async Task<Results<PagedOk<RoleView>, ProblemHttpResult>> ListRoles(
-        OrgAccess access, string? limit, string? after, RosterDb db, CancellationToken ct)
+        string orgId, OrgAccess access, string? limit, string? after, RosterDb db, CancellationToken ct)
     {
         var (page, bad) = PageRequest.Parse("roles", limit, after, 2);
         if (bad is not null) return bad;
@@ -74,7 +74,7 @@ public static class RolesEndpoints
 
     /// <summary>The roles WorkOS assigns the member in this organization.</summary>
     public static async Task<Results<Ok<List<RoleView>>, ProblemHttpResult>> MemberRoles(
-        OrgAccess access, Guid membershipId, RosterDb db, CancellationToken ct)
+        string orgId, OrgAccess access, Guid membershipId, RosterDb db, CancellationToken ct)
     {
         var organizationId = access.Organization.Id;
         var membership = await db.Memberships.AsNoTracking()

@@ -12,6 +12,10 @@ namespace Roster.Infrastructure.Memberships;
 /// </summary>
 public sealed record OrgAccessRequirement(Func<HttpContext, OrgRequirement?> For, bool WhenNothingListed = false);
 
+/// <summary>
+/// Declares a route's organization access. Its handlers still take <c>string orgId</c> (unused by them) so the OpenAPI
+/// document describes the path parameter, as generated clients need.
+/// </summary>
 public static class OrgAccessRoutes
 {
     /// <summary>The caller must be <paramref name="requirement"/> in the route's {orgId}; handlers take the checked <see cref="OrgAccess"/>.</summary>
