@@ -39,7 +39,7 @@ public static class AuditExportEndpoint
         return app;
     }
 
-    public static NdjsonResult Export(OrgAccess access) => new(access.Organization.Id);
+    public static NdjsonResult Export(string orgId, OrgAccess access) => new(access.Organization.Id);
 
     /// <summary>Writes the chain in pages of <see cref="Batch"/> rows (keyset on the sequence), never the whole history in memory.</summary>
     public sealed class NdjsonResult(Guid organizationId) : IResult

@@ -83,7 +83,7 @@ public static class ChangesEndpoints
             extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.CursorExpired, [field == "sequence" ? "oldestAvailableSequence" : "oldestAvailablePosition"] = oldest });
 
     public static async Task<Results<PagedOk<ChangeView>, ProblemHttpResult>> ListOrganization(
-        OrgAccess access, string? after, string? limit, RosterDb db, CancellationToken ct)
+        string orgId, OrgAccess access, string? after, string? limit, RosterDb db, CancellationToken ct)
     {
         var (from, size, bad) = Parse(after, limit);
         if (bad is not null) return bad;
