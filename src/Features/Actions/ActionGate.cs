@@ -18,7 +18,7 @@ public sealed record ActionDecision(string Verdict, string? Message, string Reas
 /// mirror its membership (<see cref="MembershipEvents.TakeSeatAsync"/>, under the organization's seat lock), so the
 /// person either holds a seat when they arrive or does not arrive (locked through <see cref="SeatGate"/>). One short transaction; nothing outside the database.
 /// </summary>
-public sealed class ActionGate(RosterDb db, WebhookContext ctx, SeatGate seatGate, SeatLedger ledger, SeatOptions seats, TimeProvider clock,
+public sealed class ActionGate(RosterDb db, WebhookContext ctx, SeatGate seatGate, SeatOptions seats, TimeProvider clock,
     ILogger<ActionGate> logger)
 {
     /// <summary>Tries of one sign-in whose transaction lost a race to create the same placeholder organization.</summary>
@@ -129,9 +129,10 @@ public sealed class ActionGate(RosterDb db, WebhookContext ctx, SeatGate seatGat
         if (staged) return ActionDecision.Allow("seat_staged");
 
         // The membership this invitation leads to would take a webhook seat; without a free one it would be refused.
-        var usage = await ledger.UsageAsync(organization.Id, organization.Plan, seats.WebhookSeatType, ct);
+        var seat = await seatGate.CheckAsync(organization, seats.WebhookSeatType, ct);
         await tx.CommitAsync(ct);
-        if (usage.HasRoom) return ActionDecision.Allow("seat_free");
+        if (seat.Granted) return ActionDecision.Allow("seat_free");
+        var usage = seat.Usage;
         logger.LogWarning(
             "Denied registration {ActionId} through invitation {InvitationId} to organization {OrganizationId}: {SeatType} seats full ({Used}/{Limit})",
             context.Id, context.InvitationId, organization.Id, usage.SeatType, usage.Used, usage.Limit);

@@ -71,13 +71,8 @@ public static class AddMemberEndpoint
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await gate.LockAsync(organization, ct);
 
-        var decision = await AddMemberDecision.DecideAsync(db, gate, seats, access, request, now, ct);
-        if (decision.Refusals is [var refused, ..])
-        {
-            // A preflight runs the same decision without asking for a seat; only the add itself counts a refusal.
-            if (refused.Code == ErrorCodes.SeatLimitReached) gate.CountRefusal(SeatGates.AddMember, decision.SeatType);
-            return refused.ToProblem();
-        }
+        var decision = await AddMemberDecision.DecideAsync(db, gate, seats, access, request, now, ct, takeSeat: true);
+        if (decision.Refusals is [var refused, ..]) return refused.ToProblem();
         var user = decision.User!;
         // What stood in the (organization, user) place without being a member — inactive in WorkOS, an expired
         // invitation — is ended in this transaction, so the new row can take the place.
@@ -103,8 +98,7 @@ public static class AddMemberEndpoint
         Audit.Record(db, now, AuditActions.Added, membership, caller.UserId, newRole: decision.Role, newStatus: MembershipStatus.Pending);
         try
         {
-            await db.SaveChangesAsync(ct);
-            await gate.ChangedAsync(organization, ct, decision.SeatType);
+            await decision.Seat!.TakenAsync(ct);
             await tx.CommitAsync(ct);
         }
         catch (DbUpdateException ex) when (ex.IsUniqueViolation())
@@ -134,12 +128,16 @@ public sealed record Refusal(int Status, string Code, string Detail)
         _ => "The request is invalid.",
     }, Detail);
 
-    public static Refusal SeatLimitReached(SeatUsage usage) =>
-        new(StatusCodes.Status409Conflict, ErrorCodes.SeatLimitReached, SeatGate.LimitReached(usage).ProblemDetails.Detail!);
+    /// <summary>The seat gate's refusal (<see cref="SeatDecision.Refused"/>) as one of a list.</summary>
+    public static Refusal Of(ProblemHttpResult problem) =>
+        new(problem.StatusCode, problem.ProblemDetails.Extensions["code"]!.ToString()!, problem.ProblemDetails.Detail!);
 }
 
-/// <summary>What an add would do: the refusals in the order the add checks them (it answers the first), or the user and seat.</summary>
-public sealed record AddDecision(IReadOnlyList<Refusal> Refusals, User? User, string Role, string SeatType);
+/// <summary>
+/// What an add would do: the refusals in the order the add checks them (it answers the first), or the user and seat —
+/// <see cref="Seat"/> the seat granted under the lock when the add asked for it.
+/// </summary>
+public sealed record AddDecision(IReadOnlyList<Refusal> Refusals, User? User, string Role, string SeatType, SeatDecision? Seat);
 
 /// <summary>
 /// The rules of adding a member, in one place: the add runs them under the seat lock and answers the first refusal;
@@ -148,9 +146,12 @@ public sealed record AddDecision(IReadOnlyList<Refusal> Refusals, User? User, st
 /// </summary>
 public static class AddMemberDecision
 {
-    /// <remarks>The add calls it after <see cref="SeatGate.LockAsync"/> (the plan read under the lock); preflight without.</remarks>
+    /// <param name="takeSeat">
+    /// The add (under the seat lock): take the seat when nothing before it refuses — the add answers the first refusal, and
+    /// only a seat refusal it answers is counted. Preflight (false): only ask whether one would be free, with every refusal.
+    /// </param>
     public static async Task<AddDecision> DecideAsync(RosterDb db, SeatGate gate, SeatOptions seats, OrgAccess access,
-        AddMemberRequest request, DateTime now, CancellationToken ct)
+        AddMemberRequest request, DateTime now, CancellationToken ct, bool takeSeat = false)
     {
         var refusals = new List<Refusal>();
         var organization = access.Organization;
@@ -166,9 +167,11 @@ public static class AddMemberDecision
             refusals.Add(conflict);
 
         var seatType = request.SeatType ?? seats.DefaultSeatType;
-        var usage = await gate.UsageAsync(organization, seatType, ct);
-        if (!usage.HasRoom) refusals.Add(Refusal.SeatLimitReached(usage));
-        return new AddDecision(refusals, user, role, seatType);
+        var seat = !takeSeat ? await gate.CheckAsync(organization, seatType, ct)
+            : refusals.Count == 0 ? await gate.TryTakeAsync(organization, seatType, SeatGates.AddMember, ct)
+            : null;
+        if (seat?.Refused is { } noSeat) refusals.Add(Refusal.Of(noSeat));
+        return new AddDecision(refusals, user, role, seatType, takeSeat ? seat : null);
     }
 
     private static Task<User?> FindUserAsync(RosterDb db, string userId, CancellationToken ct) =>

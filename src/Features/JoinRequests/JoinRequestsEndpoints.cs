@@ -166,8 +166,8 @@ public static class JoinRequestsEndpoints
         if (pending is null) return Problems.NotFound("No such join request in this organization.");
 
         var seatType = request?.SeatType ?? pending.SeatType;
-        var usage = await gate.UsageAsync(organization, seatType, ct);
-        if (!usage.HasRoom) return gate.Refused(usage, SeatGates.Approve);
+        var seat = await gate.TryTakeAsync(organization, seatType, SeatGates.Approve, ct);
+        if (seat.Refused is { } noSeat) return noSeat;
 
         var approved = await db.Memberships.Where(OwnerApprovable(organization.Id)).Where(m => m.Id == membershipId)
             .ExecuteUpdateAsync(s => s
@@ -183,8 +183,7 @@ public static class JoinRequestsEndpoints
         OutboundWrites.MembershipActivated(db, workos, organization, pending, now);
         Audit.Record(db, now, AuditActions.Approved, pending, caller.UserId,
             oldRole: pending.Role, newRole: pending.Role, oldStatus: MembershipStatus.Pending, newStatus: MembershipStatus.Active);
-        await db.SaveChangesAsync(ct);
-        await gate.ChangedAsync(organization, ct, seatType);
+        await seat.TakenAsync(ct);
         await tx.CommitAsync(ct);
         return TypedResults.Ok(await db.ViewAsync(membershipId, ct));
     }

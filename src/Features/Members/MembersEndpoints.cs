@@ -202,10 +202,12 @@ public static class MembersEndpoints
             && await IsLastActiveOwnerAsync(db, organization.Id, ct))
             return LastOwner();
 
+        // A new seat type is a new seat of it (the old one is given back); a role change alone takes none.
+        SeatDecision? seat = null;
         if (seatType != membership.SeatType)
         {
-            var usage = await gate.UsageAsync(organization, seatType, ct);
-            if (!usage.HasRoom) return gate.Refused(usage, SeatGates.UpdateMember);
+            seat = await gate.TryTakeAsync(organization, seatType, SeatGates.UpdateMember, ct);
+            if (seat.Refused is { } noSeat) return noSeat;
         }
 
         // Status is deliberately absent: no role or seat change can activate a pending invitation.
@@ -227,7 +229,7 @@ public static class MembersEndpoints
                 oldRole: membership.Role, newRole: role, oldStatus: membership.Status, newStatus: membership.Status,
                 oldSeatType: membership.SeatType, newSeatType: seatType);
         await db.SaveChangesAsync(ct);
-        if (seatType != membership.SeatType) await gate.ChangedAsync(organization, ct, seatType, membership.SeatType);
+        if (seat is not null) await seat.TakenAsync(ct, alsoFreed: membership.SeatType);
         await tx.CommitAsync(ct);
         return TypedResults.Ok(await db.ViewAsync(membership.Id, ct));
     }

@@ -139,7 +139,7 @@ public static class MyOrganizationsEndpoints
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> Delete(
-        string orgId, OrgAccess access, Caller caller, RosterDb db, SeatLedger ledger, TimeProvider clock, CancellationToken ct)
+        string orgId, OrgAccess access, Caller caller, RosterDb db, SeatGate gate, TimeProvider clock, CancellationToken ct)
     {
         var organization = access.Organization;
         if (organization.WorkosOrganizationId is not null)
@@ -148,7 +148,7 @@ public static class MyOrganizationsEndpoints
 
         var now = clock.GetUtcNow().UtcDateTime;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        await ledger.LockAsync(organization.Id, ct);
+        await gate.LockAsync(organization.Id, ct);
         var deleted = await db.Organizations.Where(o => o.Id == organization.Id && o.DeletedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(o => o.DeletedAt, now).SetProperty(o => o.UpdatedAt, now), ct);
         if (deleted == 0) return Problems.NotFound(OrgAccess.NotVisible);

@@ -122,23 +122,21 @@ public static class OrganizationsEndpoints
         db.Organizations.Add(organization);
         await db.SaveChangesAsync(ct);
         // The founder takes a seat like anyone else: a default plan with no seat of the default type refuses it.
-        await gate.LockAsync(organization, ct);
-        var usage = await gate.UsageAsync(organization, founder.SeatType, ct);
-        if (!usage.HasRoom) return gate.Refused(usage, SeatGates.Founder);
+        var seat = await gate.TryTakeAsync(organization, founder.SeatType, SeatGates.Founder, ct);
+        if (seat.Refused is { } noSeat) return noSeat;
         db.Memberships.Add(founder);
         ChangeLog.Stage(db, organization.Id, ChangeTypes.OrganizationCreated, now, caller.UserId, AuditVia.Api);
         Audit.Record(db, now, AuditActions.Founded, founder, caller.UserId, newRole: Roles.Owner, newStatus: MembershipStatus.Active);
-        await db.SaveChangesAsync(ct);
-        await gate.ChangedAsync(organization, ct, founder.SeatType);
+        await seat.TakenAsync(ct);
         await tx.CommitAsync(ct);
         return TypedResults.Created($"/api/organizations/{organization.Id}", OrganizationView.Of(organization));
     }
 
     public static async Task<Results<Ok<SeatsView>, ProblemHttpResult>> GetSeats(
-        string orgId, OrgAccess access, SeatLedger ledger, PlanCatalog plans, CancellationToken ct)
+        string orgId, OrgAccess access, SeatGate gate, PlanCatalog plans, CancellationToken ct)
     {
         var organization = access.Organization;
-        var usage = await ledger.UsageAsync(organization.Id, organization.Plan, ct);
+        var usage = await gate.UsageAsync(organization, ct);
         return TypedResults.Ok(new SeatsView(
             plans.EffectivePlan(organization.Plan),
             usage.Select(u => new SeatTypeView(u.SeatType, u.Limit, u.Active, u.Reserved, u.Available)).ToList()));

@@ -66,7 +66,7 @@ public static class OwnershipTransferEndpoints
     }
 
     public static async Task<Results<Ok<OwnershipOfferView>, ProblemHttpResult>> Offer(
-        string orgId, OrgAccess access, Guid membershipId, Caller caller, RosterDb db, SeatLedger ledger, TimeProvider clock, CancellationToken ct)
+        string orgId, OrgAccess access, Guid membershipId, Caller caller, RosterDb db, SeatGate gate, TimeProvider clock, CancellationToken ct)
     {
         // Ownership passes from one owner to another: the offer needs an owner who can step down to admin.
         if (access.CallerMembership is not { Role: Roles.Owner } offerer)
@@ -75,7 +75,7 @@ public static class OwnershipTransferEndpoints
         var now = clock.GetUtcNow().UtcDateTime;
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        await ledger.LockAsync(organization.Id, ct);
+        await gate.LockAsync(organization.Id, ct);
         var target = await ActiveMember(db, organization.Id, membershipId).AsNoTracking().FirstOrDefaultAsync(ct);
         if (target is null) return Problems.NotFound("No such active member in this organization.");
         if (target.Role == Roles.Owner) return Problems.Conflict(ErrorCodes.AlreadyOwner, "This member is already an owner.");
@@ -131,7 +131,7 @@ public static class OwnershipTransferEndpoints
     }
 
     public static async Task<Results<Ok<MembershipView>, ProblemHttpResult>> Accept(
-        Guid membershipId, Caller caller, RosterDb db, SeatLedger ledger, WorkOsOptions workos, TimeProvider clock, CancellationToken ct)
+        Guid membershipId, Caller caller, RosterDb db, SeatGate gate, WorkOsOptions workos, TimeProvider clock, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var offered = await OfferedTo(db, caller, membershipId).FirstOrDefaultAsync(ct);
@@ -139,7 +139,7 @@ public static class OwnershipTransferEndpoints
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         // Under the organization's lock, like every change of the owner count.
-        await ledger.LockAsync(offered.OrganizationId, ct);
+        await gate.LockAsync(offered.OrganizationId, ct);
         var target = await OfferedTo(db, caller, membershipId).FirstOrDefaultAsync(ct);
         var organization = await db.Organizations.AsNoTracking().FirstOrDefaultAsync(o => o.Id == offered.OrganizationId && o.DeletedAt == null, ct);
         var offerer = target is null

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Memberships;
+using Roster.Infrastructure.Seats;
 using Roster.Infrastructure.WorkOs;
 
 namespace Roster.Features.WebhookIngest;
@@ -49,8 +50,9 @@ public static class InvitationEvents
         if (expiresAt <= ctx.Now) return EventOutcome.Ignored("The invitation has expired.");
 
         var seatType = ctx.Seats.WebhookSeatType;
-        var usage = await ctx.Gate.UsageAsync(organization, seatType, ct);
-        if (!usage.HasRoom)
+        // A staged seat is taken now: the membership that follows is not checked again.
+        var seat = await ctx.Gate.DecideAsync(organization, seatType, ct);
+        if (!seat.Granted)
             return EventOutcome.Ignored($"No free {seatType} seat to stage; the membership is checked when it arrives.");
 
         ctx.Db.SeatReservations.Add(new SeatReservation
@@ -69,7 +71,7 @@ public static class InvitationEvents
         await ctx.Db.SaveChangesAsync(ct);
         // The invitee's membership may have arrived first (or they hold a seat here already): then nothing stays staged.
         await StagedSeats.SettleAsync(ctx, organization.Id, data.AcceptedUserId, invitee, ct);
-        await ctx.Gate.ChangedAsync(organization, ct, seatType);
+        await seat.TakenAsync(ct);
         return EventOutcome.Applied("Staged a seat reservation.");
     }
 

@@ -287,23 +287,23 @@ public static class MembershipEvents
             ? known.StagedFor(CreatedAt(data, ctx.Now))
             : await MatchReservationAsync(ctx, organization.Id, data.UserId!, email, CreatedAt(data, ctx.Now), ct);
         string seatType, source;
-        SeatUsage? after = null;
+        SeatDecision seat;
         if (reservation is not null)
         {
             reservation.ExpiresAt = ctx.Now; // consumed: it counts for nothing from now on
             seatType = reservation.SeatType;
             source = reservation.Source == SeatReservationSources.Invitation ? MembershipSource.Invitation : MembershipSource.Webhook;
+            seat = ctx.Gate.TakeStaged(organization, seatType);
         }
         else
         {
             seatType = ctx.Seats.WebhookSeatType;
-            var usage = known is not null
-                ? ctx.Gate.Usage(organization, seatType, known.Active, known.Pending, known.Reserved)
-                : await ctx.Gate.UsageAsync(organization, seatType, ct);
-            if (!usage.HasRoom) return new SeatTaken(null, false, usage);
+            // With the counts read under the lock the gate decides without a statement of its own.
+            seat = known is not null
+                ? ctx.Gate.Decide(organization, seatType, known.Active, known.Pending, known.Reserved, known.Warning)
+                : await ctx.Gate.DecideAsync(organization, seatType, ct);
+            if (!seat.Granted) return new SeatTaken(null, false, seat.Usage);
             source = MembershipSource.Webhook;
-            // The gate knows the usage this write makes: the warnings need no recount.
-            if (known is not null) after = usage with { Active = usage.Active + 1 };
         }
 
         var (oldRole, oldStatus) = (row?.Role, row?.Status);
@@ -335,12 +335,7 @@ public static class MembershipEvents
             await RoleAssignments.MatchAsync(ctx, organization, data.UserId!, row.UserId, data.RoleSlugs, eventTime, eventId, ct);
         }
         await SettleAsync(ctx, known, organization.Id, data.UserId, email, ct);
-        if (after is not null) ctx.Gate.Changed(organization, after, known!.Warning);
-        else
-        {
-            await ctx.Db.SaveChangesAsync(ct);
-            await ctx.Gate.ChangedAsync(organization, ct, seatType);
-        }
+        await seat.TakenAsync(ct);
         if (known is null) await ctx.Db.SaveChangesAsync(ct);
         return new SeatTaken(row, reservation is not null, null);
     }

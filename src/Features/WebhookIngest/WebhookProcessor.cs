@@ -8,7 +8,7 @@ namespace Roster.Features.WebhookIngest;
 /// Applies one WorkOS event exactly once: the event record, the state change and any outbox row commit in one
 /// transaction, or nothing does (and the caller answers non-2xx so WorkOS retries).
 /// </summary>
-public sealed class WebhookProcessor(RosterDb db, WebhookContext context, Infrastructure.Telemetry.RosterMetrics metrics)
+public sealed class WebhookProcessor(RosterDb db, WebhookContext context)
 {
     private delegate Task<EventOutcome> Handler(WebhookContext context, WorkOsEvent evt, CancellationToken ct);
 
@@ -138,7 +138,7 @@ public sealed class WebhookProcessor(RosterDb db, WebhookContext context, Infras
         if (alsoInTransaction is not null) await alsoInTransaction(db, ct);
         await tx.CommitAsync(ct);
         // Counted once committed: a refusal that rolled back (and will be retried) is not one yet.
-        if (outcome.RefusedSeatType is { } seatType) metrics.SeatRefused(Infrastructure.Seats.SeatGates.WorkOsEvent, seatType);
+        if (outcome.RefusedSeatType is { } seatType) context.Gate.CountRefusal(Infrastructure.Seats.SeatGates.WorkOsEvent, seatType);
         return outcome.Outcome;
     }
 }

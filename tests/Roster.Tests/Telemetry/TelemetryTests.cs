@@ -57,7 +57,7 @@ public abstract class TelemetryTests(TelemetryApp app)
 {
     private readonly Scenario _s = new(app);
 
-    private static long Sum(IReadOnlyDictionary<string, MetricSnapshot> metrics, string name, params (string Key, object Value)[] tags)
+    internal static long Sum(IReadOnlyDictionary<string, MetricSnapshot> metrics, string name, params (string Key, object Value)[] tags)
     {
         if (!metrics.TryGetValue(name, out var metric)) return 0;
         return metric.MetricPoints.Where(p => Matches(p, tags)).Sum(p =>
