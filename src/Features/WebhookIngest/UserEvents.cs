@@ -61,11 +61,18 @@ public static class UserEvents
         if (string.IsNullOrWhiteSpace(data.Id)) throw new MalformedEventException($"{evt.Event}: data needs id.");
         var eventTime = WebhookContext.EventTime(data.UpdatedAt, evt, ctx.Now);
 
-        // The seats the user's memberships give back are re-evaluated as a membership deletion re-evaluates them: the seat
-        // locks of their organizations first, in the order every event takes them (organizations, then the person).
+        // The seats the user's memberships give back are re-evaluated as a membership deletion re-evaluates them, and each
+        // membership that goes is a change in its organization's feed, numbered under that organization's row lock: so the
+        // locks of every organization the user is in (seat or not: a join request holds none) come first, by id, in the
+        // order every event takes them (organizations, then the person) — two deletions, or a deletion and a membership
+        // event, never wait on each other in a circle.
         var seated = await SeatedAsync(ctx, data.Id, ct);
-        foreach (var organization in seated.Select(s => s.Organization).DistinctBy(o => o.Id).OrderBy(o => o.Id))
-            await ctx.Gate.LockAsync(organization, ct);
+        var seatedById = seated.Select(s => s.Organization).DistinctBy(o => o.Id).ToDictionary(o => o.Id);
+        foreach (var organizationId in (await MemberOfAsync(ctx, data.Id, ct)).Union(seatedById.Keys).Order())
+        {
+            if (seatedById.TryGetValue(organizationId, out var organization)) await ctx.Gate.LockAsync(organization, ct);
+            else await ctx.Gate.LockAsync(organizationId, ct);
+        }
         await ctx.Db.LockAsync(MirrorLocks.User, data.Id, ct);
         var user = await ctx.Db.Users.FirstOrDefaultAsync(u => u.WorkosUserId == data.Id, ct);
         // And the email's, as user.created takes it: the deletion ties the person's memberships to their email (below),
@@ -114,6 +121,12 @@ public static class UserEvents
         return held.Select(h => (organizations[h.OrganizationId], h.SeatType)).ToList();
     }
 
+    /// <summary>The organizations in which the user has a live membership of any status (those <see cref="ForgetAsync"/> ends).</summary>
+    private static Task<List<Guid>> MemberOfAsync(WebhookContext ctx, string workosUserId, CancellationToken ct) =>
+        ctx.Db.Memberships.Where(m => m.DeletedAt == null)
+            .Where(m => m.WorkosUserId == workosUserId || ctx.Db.Users.Any(u => u.Id == m.UserId && u.WorkosUserId == workosUserId))
+            .Select(m => m.OrganizationId).Distinct().ToListAsync(ct);
+
     /// <summary>After the user's memberships are gone: warnings re-armed where usage fell (as a membership deletion does).</summary>
     private static async Task SeatsGivenBackAsync(WebhookContext ctx, List<(Organization Organization, string SeatType)> seated, CancellationToken ct)
     {
@@ -133,8 +146,17 @@ public static class UserEvents
     private static async Task ForgetAsync(WebhookContext ctx, Guid? userId, string workosUserId, string email, CancellationToken ct)
     {
         var now = ctx.Now;
-        await ctx.Db.Memberships.Where(m => m.DeletedAt == null && ((userId != null && m.UserId == userId) || m.WorkosUserId == workosUserId))
-            .ExecuteUpdateAsync(s => s.SetProperty(m => m.DeletedAt, now).SetProperty(m => m.UpdatedAt, now), ct);
+        // Each one ends as a membership.deleted would end it: audited, and a membership.removed change in its organization's
+        // feed (via webhook or sync, actor WorkOS), committed with the tombstone. Its organization's lock is held (DeleteAsync).
+        var live = await ctx.Db.Memberships.Where(m => m.DeletedAt == null && ((userId != null && m.UserId == userId) || m.WorkosUserId == workosUserId))
+            .OrderBy(m => m.OrganizationId).ThenBy(m => m.CreatedAt).ThenBy(m => m.Id).ToListAsync(ct);
+        foreach (var membership in live)
+        {
+            Audit.Record(ctx.Db, now, AuditActions.Removed, membership, actor: null, oldRole: membership.Role, oldStatus: membership.Status, via: ctx.Via);
+            membership.DeletedAt = now;
+            membership.UpdatedAt = now;
+        }
+        await ctx.Db.SaveChangesAsync(ct);
         // Their tombstoned rows keep the person (so an invitation of theirs arriving later is matched by email, StagedSeats).
         if (userId is not null)
             await ctx.Db.Memberships.Where(m => m.UserId == null && m.WorkosUserId == workosUserId)
