@@ -45,7 +45,8 @@ public static class ChangeViews
     public static async Task<List<ChangeView>> ViewAsync(RosterDb db, IReadOnlyList<ChangeRow> rows, CancellationToken ct)
     {
         var snapshots = rows.ToDictionary(r => r.Id, r => ChangeLog.Read<MembershipSnapshot>(r.Membership));
-        var userIds = snapshots.Values.Where(s => s?.UserId is not null).Select(s => s!.UserId!.Value).Distinct().ToList();
+        // Changes keep their person as committed; only rows written before that was kept read the person now.
+        var userIds = snapshots.Values.Where(s => s is { UserId: not null, Email: null }).Select(s => s!.UserId!.Value).Distinct().ToList();
         var users = userIds.Count == 0
             ? new Dictionary<Guid, (string Email, string? Name)>()
             : await db.Users.AsNoTracking().Where(u => userIds.Contains(u.Id))
@@ -58,7 +59,7 @@ public static class ChangeViews
         MembershipView? membership = null;
         if (m is not null)
         {
-            var user = m.UserId is { } id && users.TryGetValue(id, out var u) ? u : default;
+            var user = m.Email is not null ? (m.Email, m.Name) : m.UserId is { } id && users.TryGetValue(id, out var u) ? u : default;
             membership = new MembershipView(m.Id, m.OrganizationId, m.UserId, user.Email, user.Name, m.Role, m.Status, m.Source, m.SeatType,
                 m.AddedBy, m.CreatedAt, m.UpdatedAt, m.ExpiresAt);
         }

@@ -177,12 +177,14 @@ public static class JoinRequestsEndpoints
                 .SetProperty(m => m.UpdatedAt, now), ct);
         if (approved == 0) return Problems.NotFound("No such join request in this organization.");
 
+        var requestedSeatType = pending.SeatType; // the change's "previous" is the request as it was
         pending.Source = MembershipSource.JoinRequest;
         pending.Status = MembershipStatus.Active;
         pending.SeatType = seatType;
         OutboundWrites.MembershipActivated(db, workos, organization, pending, now);
         Audit.Record(db, now, AuditActions.Approved, pending, caller.UserId,
-            oldRole: pending.Role, newRole: pending.Role, oldStatus: MembershipStatus.Pending, newStatus: MembershipStatus.Active);
+            oldRole: pending.Role, newRole: pending.Role, oldStatus: MembershipStatus.Pending, newStatus: MembershipStatus.Active,
+            oldSeatType: requestedSeatType);
         await seat.TakenAsync(ct);
         await tx.CommitAsync(ct);
         return TypedResults.Ok(await db.ViewAsync(membershipId, ct));

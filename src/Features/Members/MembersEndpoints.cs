@@ -154,6 +154,7 @@ public static class MembersEndpoints
         var renewed = await db.Memberships.Where(m => m.Id == invitation.Id).Where(SeatHolding.LiveInvitationAt(now))
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.ExpiresAt, expiresAt).SetProperty(m => m.UpdatedAt, now), ct);
         if (renewed == 0) return Problems.NotFound("No such pending invitation in this organization.");
+        invitation.ExpiresAt = expiresAt; // the change publishes the invitation as renewed (the row read is not tracked)
         Audit.Record(db, now, AuditActions.Renewed, invitation, caller.UserId,
             oldRole: invitation.Role, newRole: invitation.Role, oldStatus: invitation.Status, newStatus: invitation.Status);
         await db.SaveChangesAsync(ct);
@@ -220,13 +221,15 @@ public static class MembersEndpoints
                 .SetProperty(m => m.UpdatedAt, now), ct);
         if (role != membership.Role)
         {
+            // One PATCH of role and seat type is two changes in this order: the role first (seat type as it was), then the
+            // seat type from the new role — each change's "previous" is the membership of the change before it.
             Audit.Record(db, now, AuditActions.RoleChanged, membership, caller.UserId,
-                oldRole: membership.Role, newRole: role, oldStatus: membership.Status, newStatus: membership.Status, newSeatType: seatType);
+                oldRole: membership.Role, newRole: role, oldStatus: membership.Status, newStatus: membership.Status);
             OutboundWrites.RoleChanged(db, workos, organization, membership, now);
         }
         if (seatType != membership.SeatType)
             Audit.Record(db, now, AuditActions.SeatTypeChanged, membership, caller.UserId,
-                oldRole: membership.Role, newRole: role, oldStatus: membership.Status, newStatus: membership.Status,
+                oldRole: role, newRole: role, oldStatus: membership.Status, newStatus: membership.Status,
                 oldSeatType: membership.SeatType, newSeatType: seatType);
         await db.SaveChangesAsync(ct);
         if (seat is not null) await seat.TakenAsync(ct, alsoFreed: membership.SeatType);

@@ -306,7 +306,7 @@ public static class MembershipEvents
             source = MembershipSource.Webhook;
         }
 
-        var (oldRole, oldStatus) = (row?.Role, row?.Status);
+        var (oldRole, oldStatus, oldSeatType) = (row?.Role, row?.Status, row?.SeatType);
         if (row is null)
         {
             row = NewRow(organization, data, user, MembershipStatus.Active, seatType, source, ctx.Now);
@@ -323,7 +323,7 @@ public static class MembershipEvents
         row.Role = data.RoleSlug;
         Stamp(row, data, eventId, eventTime, ctx.Now);
         Audit.Record(ctx.Db, ctx.Now, oldStatus is null ? AuditActions.Added : AuditActions.Activated, row, actor: null, oldRole: oldRole,
-            newRole: row.Role, oldStatus: oldStatus, newStatus: MembershipStatus.Active, via: ctx.Via);
+            newRole: row.Role, oldStatus: oldStatus, newStatus: MembershipStatus.Active, via: ctx.Via, oldSeatType: oldSeatType);
         if (known is not null && RoleAssignments.TryAssignKnown(ctx, organization, data.UserId!, row.UserId, data.RoleSlugs, known.OrganizationRole,
                 known.GlobalRole, known.LiveAssignments, eventTime, eventId))
         {

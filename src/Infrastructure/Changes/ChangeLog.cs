@@ -49,19 +49,42 @@ public static class ChangeLog
             Type = type,
             MembershipId = membership?.Id ?? membershipId,
             SubjectUserId = membership?.UserId ?? subjectUserId,
-            Membership = membership is null ? null : JsonSerializer.Serialize(membership with
+            Snapshot = membership is null ? null : membership with
             {
                 CreatedAt = Micros(membership.CreatedAt), UpdatedAt = Micros(membership.UpdatedAt),
                 ExpiresAt = membership.ExpiresAt is { } e ? Micros(e) : null,
-            }, Json),
+            },
             Previous = previous is null ? null : JsonSerializer.Serialize(previous, Json),
             ActorUserId = actor,
             Via = via,
             StagedOrder = Interlocked.Increment(ref _staged),
             AuditRow = audit,
         };
+        row.Membership = row.Snapshot is null ? null : JsonSerializer.Serialize(row.Snapshot, Json);
         db.Set<ChangeRow>().Add(row);
         return row;
+    }
+
+    /// <summary>
+    /// Completes each staged membership with its person's email and name as this unit of work commits them: from the user
+    /// tracked in it (a change to the person in the same transaction is what commits), else read once for all of them.
+    /// </summary>
+    private static async Task CompletePeopleAsync(RosterDb db, List<ChangeRow> staged, CancellationToken ct)
+    {
+        var wanted = staged.Where(c => c.Snapshot is { UserId: not null, Email: null }).ToList();
+        if (wanted.Count == 0) return;
+        var people = db.ChangeTracker.Entries<User>().Where(e => e.State != EntityState.Deleted)
+            .GroupBy(e => e.Entity.Id).ToDictionary(g => g.Key, g => (g.First().Entity.Email, g.First().Entity.Name));
+        var missing = wanted.Select(c => c.Snapshot!.UserId!.Value).Where(id => !people.ContainsKey(id)).Distinct().ToList();
+        if (missing.Count > 0)
+            foreach (var u in await db.Users.AsNoTracking().Where(u => missing.Contains(u.Id)).Select(u => new { u.Id, u.Email, u.Name }).ToListAsync(ct))
+                people[u.Id] = (u.Email, u.Name);
+        foreach (var change in wanted)
+        {
+            if (!people.TryGetValue(change.Snapshot!.UserId!.Value, out var person)) continue;
+            change.Snapshot = change.Snapshot with { Email = person.Email, Name = person.Name };
+            change.Membership = JsonSerializer.Serialize(change.Snapshot, Json);
+        }
     }
 
     public static MembershipSnapshot Snapshot(Membership m) =>
@@ -91,6 +114,7 @@ public static class ChangeLog
     {
         var staged = db.ChangeTracker.Entries<ChangeRow>().Where(e => e.State == EntityState.Added).Select(e => e.Entity).ToList();
         if (staged.Count == 0) return null;
+        await CompletePeopleAsync(db, staged, ct);
         var tx = db.Database.CurrentTransaction
                  ?? throw new InvalidOperationException("Changes are numbered under the organization's lock, inside a transaction.");
         var heads = Heads.GetOrCreateValue(tx);

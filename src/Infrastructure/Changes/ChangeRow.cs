@@ -34,6 +34,9 @@ public sealed class ChangeRow
 
     /// <summary>In-memory only: the audit row staged with this change, chained when the sequence is known.</summary>
     internal AuditEvent? AuditRow;
+
+    /// <summary>In-memory only: the membership after the change, completed with its person's email and name when saved.</summary>
+    internal MembershipSnapshot? Snapshot;
 }
 
 /// <summary>A named counter of the feed (<see cref="FeedCounters"/>).</summary>
@@ -55,10 +58,14 @@ public static class FeedCounters
     public const string Delivery = "delivery";
 }
 
-/// <summary>The membership as it is after the change (the Membership representation; email and name are read with it).</summary>
+/// <summary>
+/// The membership as it is after the change (the Membership representation), with its person's email and name as they
+/// were when the change committed (<see cref="ChangeLog.StampAsync"/>): a later rename or deletion of the person does not
+/// rewrite what the change said. Rows written before the email was kept have none; the feed then reads it.
+/// </summary>
 public sealed record MembershipSnapshot(
     Guid Id, Guid OrganizationId, Guid? UserId, string Role, string Status, string? Source, string SeatType, Guid? AddedBy,
-    DateTime CreatedAt, DateTime UpdatedAt, DateTime? ExpiresAt);
+    DateTime CreatedAt, DateTime UpdatedAt, DateTime? ExpiresAt, string? Email = null, string? Name = null);
 
 /// <summary>What the membership was before the change.</summary>
 public sealed record PreviousState(string? Role, string? Status, string? SeatType);
