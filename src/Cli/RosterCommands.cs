@@ -17,7 +17,9 @@ public static class RosterCommands
         usage: Roster [--urls URL]                      run the service
                Roster migrate [--status]               apply migrations, or list applied/pending ones
                Roster seats audit                      organizations over their plan's seat limits
-               Roster dev-token --sub <workosUserId> --email <email> [--name <n>] [--unverified] [--admin]
+               Roster dev-token --sub <workosUserId> --email <email> [--name <n>] [--unverified] [--admin] [--permission <p>]...
+               Roster dev-token --service --sub <clientId> [--permission <p>]...   a service credential: no email, no user;
+                                                       permission defaults to roster:changes:read (reads GET /api/admin/changes)
                Roster workos sync [--org <workosOrgId>] [--since <ISO time>]   replay WorkOS events (needs WorkOS__ApiKey)
                Roster audit verify <file>              check an audit export's hash chain offline; names the first broken link
         """;
@@ -138,7 +140,8 @@ public static class RosterCommands
     private static int DevToken(IServiceProvider services, string[] args, TextWriter output, TextWriter error)
     {
         string? sub = null, email = null, name = null;
-        bool verified = true, admin = false;
+        bool verified = true, admin = false, service = false;
+        var permissions = new List<string>();
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -146,19 +149,29 @@ public static class RosterCommands
                 case "--sub" when i + 1 < args.Length: sub = args[++i]; break;
                 case "--email" when i + 1 < args.Length: email = args[++i]; break;
                 case "--name" when i + 1 < args.Length: name = args[++i]; break;
+                case "--permission" when i + 1 < args.Length && !string.IsNullOrWhiteSpace(args[i + 1]): permissions.Add(args[++i].Trim()); break;
                 case "--unverified": verified = false; break;
                 case "--admin": admin = true; break;
+                case "--service": service = true; break;
                 default: return Print(error, $"dev-token: unexpected argument '{args[i]}'.\n{Usage}", 2);
             }
         }
-        if (string.IsNullOrWhiteSpace(sub) || string.IsNullOrWhiteSpace(email))
-            return Print(error, $"dev-token needs --sub and --email.\n{Usage}", 2);
+        if (service)
+        {
+            // A machine's token (client-credentials style): sub and permissions only. A person's fields would make it a user.
+            if (string.IsNullOrWhiteSpace(sub)) return Print(error, $"dev-token --service needs --sub (the client's id).\n{Usage}", 2);
+            if (email is not null || name is not null || !verified || admin)
+                return Print(error, $"dev-token --service takes no --email, --name, --unverified or --admin: a service credential is not a person.\n{Usage}", 2);
+            if (permissions.Count == 0) permissions.Add(Features.Changes.ChangesReaderPolicy.Permission);
+        }
+        else if (string.IsNullOrWhiteSpace(sub) || string.IsNullOrWhiteSpace(email))
+            return Print(error, $"dev-token needs --sub and --email (or --service and --sub).\n{Usage}", 2);
 
         var key = services.GetRequiredService<SigningKeyHolder>().DevKey;
         if (key is null)
             return Print(error, "No signing key: set Auth__DevSigningKey, or run in Development so a local key is created.", 1);
         output.WriteLine(TokenMinter.Mint(key, services.GetRequiredService<AuthOptions>(),
-            new TokenRequest(sub, email, name, verified, admin)));
+            new TokenRequest(sub, service ? null : email, name, verified, admin, Permissions: permissions)));
         return 0;
     }
 }

@@ -15,7 +15,7 @@ public static class ChangesReaderPolicy
 {
     public const string Name = "ChangesReader";
 
-    /// <summary>The permission a service credential (a token of the identity provider, e.g. a WorkOS M2M token) carries to read the feed.</summary>
+    /// <summary>The permission a service credential (a token of the identity provider without an email, e.g. a WorkOS M2M token) carries to read the feed.</summary>
     public const string Permission = "roster:changes:read";
 
     public static IServiceCollection AddChangesReaderPolicy(this IServiceCollection services) =>
@@ -50,6 +50,7 @@ public static class ChangesEndpoints
 
         app.MapGet("/api/admin/changes", ListAll)
             .RequireAuthorization(ChangesReaderPolicy.Name)
+            .AllowServiceCredential()
             .WithTags("Changes")
             .WithParameterDoc("after", string.Format(CultureInfo.InvariantCulture, AfterDoc, "position"), example: "0")
             .WithIntegerParameterDoc("limit", $"Changes per page (default {PageRequest.DefaultLimit}).", 1, PageRequest.MaxLimit)

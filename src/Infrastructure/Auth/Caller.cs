@@ -30,6 +30,16 @@ public sealed class LocalUserProvisioning(RequestDelegate next)
             var claims = http.User;
             var sub = claims.FindFirstValue("sub");
             var email = claims.FindFirstValue("email");
+            if (!string.IsNullOrWhiteSpace(sub) && ServiceCredentials.IsServiceCredential(claims))
+            {
+                // A machine: no local user is made for it; only the endpoints made for it take it (their policy checks its permissions).
+                if (ServiceCredentials.IsAllowed(http))
+                    await next(http);
+                else
+                    await Reject(http, StatusCodes.Status403Forbidden, ErrorCodes.Forbidden,
+                        "A service credential (a token without an email) may only call the endpoints made for it, such as GET /api/admin/changes.");
+                return;
+            }
             if (string.IsNullOrWhiteSpace(sub) || string.IsNullOrWhiteSpace(email))
             {
                 await Reject(http, StatusCodes.Status401Unauthorized, ErrorCodes.Unauthorized, "The token must carry sub and email.");

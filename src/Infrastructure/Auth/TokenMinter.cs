@@ -5,25 +5,26 @@ namespace Roster.Infrastructure.Auth;
 
 public sealed record TokenRequest(
     string Sub,
-    string Email,
+    string? Email,
     string? Name = null,
     bool EmailVerified = true,
     bool PlatformAdmin = false,
     TimeSpan? Lifetime = null,
     IReadOnlyList<string>? Permissions = null);
 
-/// <summary>Mints RS256 tokens in the shape WorkOS issues them (sub, email, email_verified, name, permissions).</summary>
+/// <summary>Mints RS256 tokens in the shape WorkOS issues them (sub, email, email_verified, name, permissions); without an email, a service credential (sub and permissions).</summary>
 public static class TokenMinter
 {
     public static string Mint(SecurityKey key, AuthOptions options, TokenRequest request, DateTime? now = null)
     {
         var issuedAt = now ?? DateTime.UtcNow;
-        var claims = new Dictionary<string, object>
+        var claims = new Dictionary<string, object> { ["sub"] = request.Sub };
+        // A service credential (no email) is a machine's: it has no email to verify.
+        if (request.Email is not null)
         {
-            ["sub"] = request.Sub,
-            ["email"] = request.Email,
-            ["email_verified"] = request.EmailVerified,
-        };
+            claims["email"] = request.Email;
+            claims["email_verified"] = request.EmailVerified;
+        }
         if (request.Name is not null) claims["name"] = request.Name;
         var permissions = (request.PlatformAdmin ? [AuthOptions.PlatformAdminPermission] : Array.Empty<string>())
             .Concat(request.Permissions ?? []).ToArray();

@@ -11,13 +11,16 @@ namespace Roster.Tests.Changes;
 
 public static partial class FeedSupport
 {
-    /// <summary>A bearer token of a service credential: no platform admin, only the permission to read every organization's feed.</summary>
-    public static HttpClient ServiceClient(RosterApp app)
+    /// <summary>
+    /// A bearer token of a service credential: a machine's (client-credentials style: a sub and permissions, no email, no
+    /// name), with only the permission to read every organization's feed — or the <paramref name="permissions"/> given.
+    /// </summary>
+    public static HttpClient ServiceClient(RosterApp app, params string[] permissions)
     {
         var id = Guid.NewGuid().ToString("N")[..12];
         var token = TokenMinter.Mint(DevSigningKey.Parse(RosterApp.SigningKeyPem),
             new AuthOptions { Issuer = "roster-tests", Audience = "roster-tests-api" },
-            new TokenRequest($"client_{id}", $"svc.{id}@example.com", "feed reader", Permissions: [ChangesReaderPolicy.Permission]));
+            new TokenRequest($"client_{id}", null, Permissions: permissions.Length > 0 ? permissions : [ChangesReaderPolicy.Permission]));
         var client = app.ClientFor(null);
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return client;

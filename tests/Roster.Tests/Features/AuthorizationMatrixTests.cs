@@ -25,6 +25,8 @@ public enum Who
     Anonymous,
     /// <summary>Token with permissions [roster:admin], not a member of the organization.</summary>
     PlatformAdmin,
+    /// <summary>A service credential: a machine's token (sub and permissions [roster:changes:read], no email), no local user.</summary>
+    ServiceCredential,
 }
 
 /// <summary>The expected answer of one cell: a status, and for every non-2xx the problem's <c>code</c>.</summary>
@@ -283,7 +285,7 @@ public static class AuthorizationMatrix
 
         Row("every organization's change feed", "GET", "/api/admin/changes",
             _ => Task.FromResult(new Call(Query: "after=0&limit=10")),
-            owner: Forbidden, admin: Forbidden, member: Forbidden, outsider: Forbidden, platformAdmin: Ok),
+            owner: Forbidden, admin: Forbidden, member: Forbidden, outsider: Forbidden, platformAdmin: Ok, serviceCredential: Ok),
 
         Row("export the audit chain", "GET", $"{Org}/audit/export",
             _ => Task.FromResult(new Call()),
@@ -376,8 +378,11 @@ public static class AuthorizationMatrix
     }
 
     /// <param name="anonymous">Defaults to 401 unauthorized: everything under /api needs a token.</param>
+    /// <param name="serviceCredential">Defaults to 403 forbidden where a token is needed (a service credential reads the global
+    /// change feed and nothing else), and to the anonymous outcome where none is.</param>
     private static MatrixRow Row(string name, string method, string route, Func<CellState, Task<Call>> prepare,
-        Outcome owner, Outcome admin, Outcome member, Outcome outsider, Outcome platformAdmin, Outcome? anonymous = null) =>
+        Outcome owner, Outcome admin, Outcome member, Outcome outsider, Outcome platformAdmin, Outcome? anonymous = null,
+        Outcome? serviceCredential = null) =>
         new(name, method, route, prepare, new Dictionary<Who, Outcome>
         {
             [Who.Owner] = owner,
@@ -386,6 +391,7 @@ public static class AuthorizationMatrix
             [Who.Outsider] = outsider,
             [Who.PlatformAdmin] = platformAdmin,
             [Who.Anonymous] = anonymous ?? Unauthorized,
+            [Who.ServiceCredential] = serviceCredential ?? (anonymous is null || anonymous == Unauthorized ? Forbidden : anonymous),
         });
 }
 
@@ -420,7 +426,7 @@ public abstract class AuthorizationMatrixTests(RosterApp app)
         var before = await DbState.CaptureAsync(app);
         using var request = new HttpRequestMessage(new HttpMethod(matrixRow.Method), matrixRow.UrlFor(state, call));
         if (call.Body is not null) request.Content = JsonContent.Create(call.Body, options: Http.Json);
-        using var response = await _s.As(caller).SendAsync(request);
+        using var response = await (who == Who.ServiceCredential ? Roster.Tests.Changes.FeedSupport.ServiceClient(app) : _s.As(caller)).SendAsync(request);
         var after = await DbState.CaptureAsync(app);
         if (matrixRow.Method == "GET" && before != after) SharedForReads.TryRemove(app, out _);
 
