@@ -39,10 +39,11 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     private WebhookReceiver(WebApplication app, Uri baseAddress) => (_app, BaseAddress) = (app, baseAddress);
 
-    public static async Task<WebhookReceiver> StartAsync()
+    /// <param name="port">0 for any free port; a given one to start listening where a subscription already points.</param>
+    public static async Task<WebhookReceiver> StartAsync(int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.Logging.ClearProviders();
         var app = builder.Build();
         WebhookReceiver? self = null;
@@ -65,6 +66,16 @@ public sealed class WebhookReceiver : IAsyncDisposable
     }
 
     public string Url(string path = "/hooks") => new Uri(BaseAddress, path).ToString();
+
+    /// <summary>A loopback port nothing listens on (just now): where a receiver that is down would be.</summary>
+    public static int FreePort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
 
     /// <summary>Waits until <paramref name="done"/> holds for what was received (at most <paramref name="seconds"/>).</summary>
     public async Task WaitUntilAsync(Func<IReadOnlyList<ReceivedWebhook>, bool> done, int seconds = 30, string? what = null)
