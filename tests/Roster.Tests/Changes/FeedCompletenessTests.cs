@@ -155,6 +155,38 @@ public abstract class FeedCompletenessTests(WebhookApp app) : IAsyncLifetime
         Assert.Equal(("member", "active", "community_only"), State(activated["membership"]));
     }
 
+    [Theory]
+    [InlineData("added again")]
+    [InlineData("asks to join again")]
+    public async Task AMembershipWorkOsDeactivatedIsPublishedAsRemovedWhenThePersonComesBackOnANewOne(string how)
+    {
+        var org = await _s.NewOrg(plan: "company_leader");
+        var workosOrg = WorkOs.NewId("org");
+        await app.WithDbAsync(db => db.Organizations.Where(o => o.Id == org.Id).ExecuteUpdateAsync(s => s.SetProperty(o => o.WorkosOrganizationId, workosOrg)));
+        var person = RosterApp.NewUser("returning");
+        var personId = await _s.UserIdOf(person);
+        var om = WorkOs.NewId("om");
+        var at = DateTime.UtcNow.AddMinutes(-5);
+        Assert.Equal("applied", await _workos.DeliverOk(WorkOs.Envelope("organization_membership.created", WorkOs.Membership(om, person.Sub, workosOrg, updatedAt: at))));
+        Assert.Equal("applied", await _workos.DeliverOk(WorkOs.Envelope("organization_membership.updated", WorkOs.Membership(om, person.Sub, workosOrg, status: "inactive", updatedAt: at.AddMinutes(1)))));
+        var old = await app.WithDbAsync(db => db.Memberships.Where(m => m.OrganizationId == org.Id && m.UserId == personId).Select(m => m.Id).SingleAsync());
+
+        var again = how == "added again" ? await _s.Invite(org.Id, org.Owner, person) : await _s.RequestToJoin(org.Id, person);
+
+        var feed = await ChangesOf(org);
+        AssertGaplessAndChained(feed);
+        var (deactivated, removed, made) = (Assert.Single(feed, c => c.Str("type") == "membership.deactivated"),
+            Assert.Single(feed, c => c.Str("type") == "membership.removed"), feed.Single(c => c["membershipId"]?.GetValue<string>() == again.ToString()));
+        Assert.Equal((old.ToString(), old.ToString()), (deactivated.Str("membershipId"), removed.Str("membershipId")));
+        Assert.Equal(("roster", "api"), (removed["actor"]!.Str("kind"), removed.Str("via")));
+        Assert.Null(removed["membership"]);
+        Assert.Equal(State(deactivated["membership"]), State(removed["previous"]));
+        Assert.Equal("inactive", removed["previous"]!.Str("status"));
+        Assert.Equal(how == "added again" ? "membership.added" : "membership.requested", made.Str("type"));
+        // Both made in one commit: their sequences are adjacent.
+        Assert.Equal(1, Math.Abs(made.Long("sequence") - removed.Long("sequence")));
+    }
+
     [Fact]
     public async Task ARoleAndSeatTypeChangeInOnePatchIsTwoChangesEachStartingWhereTheOneBeforeLeftIt()
     {
