@@ -115,7 +115,7 @@ public static class IngestBench
                     (baseRounds.Count > 0 ? $", baseline {baseRounds[^1].PerSecond:0} ev/s" : ""));
             }
             CpuProfile? profile = null;
-            if (o.Profile && storage.IsPostgres)
+            if (o.Profile)
             {
                 // Not part of the figure: an extra phase with the sampling profiler attached, to show where the service's time goes.
                 profile = await Profiler.SampleAsync(app.Pid, $"ingest {provider} {name}", o.WorkDir,

@@ -82,7 +82,9 @@ public static class WorkOsWebhookEndpoint
         try
         {
             var outcome = await processor.ProcessAsync(evt, Encoding.UTF8.GetString(body), ct);
-            logger.LogInformation("WorkOS event {EventId} ({EventType}): {Outcome}", evt.Id, evt.Event, outcome);
+            // Debug, not Information: a line per event cost about a tenth of the service's CPU under load (bench/RESULTS.md,
+            // "logging"), and says nothing the outcome metric and the event's span do not; a refusal warns on its own.
+            WebhookLog.Outcome(logger, evt.Id, evt.Event, outcome);
             foreach (var activity in new[] { requestSpan, span }) activity?.SetTag(TraceTags.Outcome, outcome);
             metrics.WebhookEvent(evt.Event, WebhookProcessor.Handles(evt.Event), outcome);
             if (outcome != Infrastructure.Data.WebhookOutcomes.Duplicate) sync.AfterWebhook(evt);
@@ -117,4 +119,11 @@ public static class WorkOsWebhookEndpoint
         }
         return buffer.ToArray();
     }
+}
+
+/// <summary>The webhook's log lines, source-generated so a disabled level costs no formatting or boxing.</summary>
+internal static partial class WebhookLog
+{
+    [LoggerMessage(Level = LogLevel.Debug, Message = "WorkOS event {EventId} ({EventType}): {Outcome}")]
+    public static partial void Outcome(ILogger logger, string eventId, string eventType, string outcome);
 }
