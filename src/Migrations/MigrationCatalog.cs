@@ -63,5 +63,6 @@ public static class MigrationCatalog
         new("0010", "product_api"),
         new("0011", "unlinked_memberships"),
         new("0012", "change_feed"),
+        new("0013", "redundant_audit_indexes"),
     ];
 }

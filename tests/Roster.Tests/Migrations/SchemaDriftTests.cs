@@ -157,6 +157,56 @@ public abstract class SchemaDriftTests(StorageProvider provider) : MigrationTest
             .Any(g => (string)g.First()[1]! == principal && g.Select(r => (string)r[2]!).SequenceEqual(columns));
     }
 
+    /// <summary>
+    /// An index is written on every insert and on every update of its columns, ingest's included, so one that only
+    /// repeats the leading columns of another full index (neither partial) costs writes and serves no query the longer
+    /// one does not. Unique indexes are constraints and stay.
+    /// </summary>
+    [Fact]
+    public async Task NoIndexRepeatsTheLeadingColumnsOfAnother()
+    {
+        await NewRunner().MigrateAsync();
+        var indexes = await FullIndexesAsync();
+        var redundant = (from shorter in indexes
+                         where !shorter.Unique
+                         from longer in indexes
+                         where longer.Table == shorter.Table && longer.Name != shorter.Name && longer.Columns.Count > shorter.Columns.Count
+                               && longer.Columns.Take(shorter.Columns.Count).SequenceEqual(shorter.Columns)
+                         select $"{shorter.Name} ({string.Join(", ", shorter.Columns)}) is the prefix of {longer.Name} ({string.Join(", ", longer.Columns)})").ToList();
+        Assert.NotEmpty(indexes);
+        Assert.True(redundant.Count == 0, string.Join("\n", redundant));
+    }
+
+    private sealed record IndexShape(string Table, string Name, bool Unique, List<string> Columns);
+
+    /// <summary>Every index that is not partial, with its columns in order (expression indexes have no column names and are left out).</summary>
+    private async Task<List<IndexShape>> FullIndexesAsync()
+    {
+        if (Sql.IsPostgres)
+        {
+            var rows = await Sql.QueryAsync(
+                "SELECT t.relname, c.relname, i.indisunique, array_to_string(array_agg(a.attname ORDER BY k.n), ',') " +
+                "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid " +
+                "JOIN pg_namespace ns ON ns.oid = t.relnamespace AND ns.nspname = 'public' " +
+                "CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) " +
+                "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum " +
+                "WHERE i.indpred IS NULL AND i.indexprs IS NULL GROUP BY t.relname, c.relname, i.indisunique");
+            return rows.Select(r => new IndexShape((string)r[0]!, (string)r[1]!, (bool)r[2]!, ((string)r[3]!).Split(',').ToList())).ToList();
+        }
+        var shapes = new List<IndexShape>();
+        foreach (var table in (await Sql.QueryAsync("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")).Select(t => (string)t[0]!))
+        {
+            foreach (var index in await Sql.QueryAsync("SELECT name, \"unique\", partial FROM pragma_index_list(@p0)", table))
+            {
+                if (Convert.ToInt64(index[2]) != 0) continue;
+                var cols = (await Sql.QueryAsync("SELECT name FROM pragma_index_info(@p0) ORDER BY seqno", (string)index[0]!)).Select(r => r[0] as string).ToList();
+                if (cols.Any(c => c is null)) continue;
+                shapes.Add(new IndexShape(table, (string)index[0]!, Convert.ToInt64(index[1]) != 0, cols!));
+            }
+        }
+        return shapes;
+    }
+
     private async Task<bool> IndexCoversAsync(string table, List<string> columns, bool unique)
     {
         if (Sql.IsPostgres)
