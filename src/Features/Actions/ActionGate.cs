@@ -39,22 +39,14 @@ public sealed class ActionGate(RosterDb db, WebhookContext ctx, SeatGate seatGat
         if (context.Membership is { Status: { } status } && status != MembershipStatus.Active)
             return ActionDecision.Allow($"membership_{status}");
 
-        for (var attempt = 1; ; attempt++)
+        // Concurrent first sign-ins into an organization Roster had not seen race to create its placeholder: the loser tries again.
+        return await db.RetryWhileLosingCreateRaceAsync(MaxAttempts, async () =>
         {
-            try
-            {
-                await using var tx = await db.Database.BeginTransactionAsync(ct);
-                var decision = await SignInOnceAsync(context, ct);
-                await tx.CommitAsync(ct);
-                return decision;
-            }
-            catch (Exception ex) when (attempt < MaxAttempts && DbErrors.IsUniqueViolation(ex))
-            {
-                // Concurrent first sign-ins into an organization Roster had not seen raced to create its placeholder;
-                // the loser's transaction rolled back whole. Again, and it finds the winner's row.
-                db.ChangeTracker.Clear();
-            }
-        }
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            var decision = await SignInOnceAsync(context, ct);
+            await tx.CommitAsync(ct);
+            return decision;
+        });
     }
 
     private async Task<ActionDecision> SignInOnceAsync(AuthenticationContext context, CancellationToken ct)

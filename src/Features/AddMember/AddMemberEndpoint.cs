@@ -22,10 +22,8 @@ public sealed class AddMemberValidator : AbstractValidator<AddMemberRequest>
     public AddMemberValidator(PlanCatalog plans)
     {
         RuleFor(r => r.UserId).NotEmpty().MaximumLength(100);
-        RuleFor(r => r.Role).Must(RoleSlug.IsValid!).When(r => r.Role is not null)
-            .WithMessage("'Role' must be owner, admin, member or a role slug.");
-        RuleFor(r => r.SeatType).Must(s => plans.IsSeatType(s!)).When(r => r.SeatType is not null)
-            .WithMessage(_ => $"Unknown seat type. Known seat types: {string.Join(", ", plans.SeatTypes)}.");
+        RuleFor(r => r.Role).RoleOrSlug();
+        RuleFor(r => r.SeatType).KnownSeatType(plans);
     }
 }
 
@@ -96,16 +94,9 @@ public static class AddMemberEndpoint
         };
         db.Memberships.Add(membership);
         Audit.Record(db, now, AuditActions.Added, membership, caller.UserId, newRole: decision.Role, newStatus: MembershipStatus.Pending);
-        try
-        {
-            await decision.Seat!.TakenAsync(ct);
-            await tx.CommitAsync(ct);
-        }
-        catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+        if (!await db.TryCommitAsync(tx, () => decision.Seat!.TakenAsync(ct), ct))
         {
             // The partial unique index caught a live row our check did not see (written outside the seat lock).
-            await tx.RollbackAsync(ct);
-            db.ChangeTracker.Clear();
             return await AddMemberDecision.ExistingMembershipConflictAsync(db, organization.Id, user.Id, now, ct) is { } conflict
                 ? conflict.ToProblem()
                 : Problems.Conflict(ErrorCodes.PendingMembershipExists, "A membership for this user already exists.");

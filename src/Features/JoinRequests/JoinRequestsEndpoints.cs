@@ -25,8 +25,7 @@ public sealed class ApproveRequestValidator : AbstractValidator<ApproveRequest>
 {
     public ApproveRequestValidator(PlanCatalog plans)
     {
-        RuleFor(r => r.SeatType).Must(s => plans.IsSeatType(s!)).When(r => r.SeatType is not null)
-            .WithMessage(_ => $"Unknown seat type. Known seat types: {string.Join(", ", plans.SeatTypes)}.");
+        RuleFor(r => r.SeatType).KnownSeatType(plans);
     }
 }
 
@@ -112,18 +111,13 @@ public static class JoinRequestsEndpoints
         db.Memberships.Add(membership);
         Audit.Record(db, now, AuditActions.Requested, membership, caller.UserId, newRole: Roles.Member, newStatus: MembershipStatus.Pending);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        try
-        {
-            await InactiveMemberships.RetireAsync(db, organization.Id, caller.UserId, now, ct);
-            await InvitationExpiry.EndExpiredAsync(db, now, AuditVia.Api, organization.Id, caller.UserId, ct);
-            await db.SaveChangesAsync(ct);
-            await tx.CommitAsync(ct);
-        }
-        catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+        if (!await db.TryCommitAsync(tx, async () =>
+            {
+                await InactiveMemberships.RetireAsync(db, organization.Id, caller.UserId, now, ct);
+                await InvitationExpiry.EndExpiredAsync(db, now, AuditVia.Api, organization.Id, caller.UserId, ct);
+            }, ct))
         {
             // A concurrent request won the race; the unique indexes are the backstop, this names what they saw.
-            await tx.RollbackAsync(ct);
-            db.ChangeTracker.Clear();
             return await JoinDecision.ConflictAsync(db, organization.Id, caller.UserId, now, ct) is { } conflict
                 ? conflict.ToProblem()
                 : Problems.Conflict(ErrorCodes.JoinRequestPending, "You already have a pending join request.");

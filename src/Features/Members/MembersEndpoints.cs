@@ -29,10 +29,8 @@ public sealed class UpdateMemberValidator : AbstractValidator<UpdateMemberReques
     {
         RuleFor(r => r).Must(r => r.Role is not null || r.SeatType is not null)
             .WithName("body").WithMessage("Give a role, a seatType, or both.");
-        RuleFor(r => r.Role).Must(RoleSlug.IsValid!).When(r => r.Role is not null)
-            .WithMessage("'Role' must be owner, admin, member or a role slug.");
-        RuleFor(r => r.SeatType).Must(s => plans.IsSeatType(s!)).When(r => r.SeatType is not null)
-            .WithMessage(_ => $"Unknown seat type. Known seat types: {string.Join(", ", plans.SeatTypes)}.");
+        RuleFor(r => r.Role).RoleOrSlug();
+        RuleFor(r => r.SeatType).KnownSeatType(plans);
     }
 }
 

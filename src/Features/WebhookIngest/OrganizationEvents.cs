@@ -14,11 +14,9 @@ public static class OrganizationEvents
         var eventTime = WebhookContext.EventTime(data.UpdatedAt, evt, ctx.Now);
         // The freshness check and the write under one lock: a concurrent older update cannot overwrite a newer one.
         await ctx.Db.LockAsync(MirrorLocks.Organization, data.Id!, ct);
-        var organization = await ctx.Db.Organizations.FirstOrDefaultAsync(o => o.WorkosOrganizationId == data.Id, ct);
-        if (organization is null)
+        var (organization, added) = await ctx.FindOrAddOrganizationAsync(data.Id!, data.Name, ct);
+        if (added)
         {
-            organization = new Organization { Id = Guid.CreateVersion7(), WorkosOrganizationId = data.Id, Name = data.Name!, CreatedAt = ctx.Now };
-            ctx.Db.Organizations.Add(organization);
             ChangeLog.Stage(ctx.Db, organization.Id, ChangeTypes.OrganizationCreated, ctx.Now, actor: null, ctx.Via);
         }
         else if (organization.DeletedAt is not null)
@@ -30,7 +28,7 @@ public static class OrganizationEvents
             return EventOutcome.Stale("A newer event for this organization was already applied.");
         }
 
-        if (organization.Name != data.Name && ctx.Db.Entry(organization).State != EntityState.Added)
+        if (organization.Name != data.Name && !added)
             ChangeLog.Stage(ctx.Db, organization.Id, ChangeTypes.OrganizationRenamed, ctx.Now, actor: null, ctx.Via);
         organization.Name = data.Name!;
         organization.WorkosUpdatedAt = eventTime;
@@ -44,13 +42,8 @@ public static class OrganizationEvents
         var data = Validated(evt);
         var eventTime = WebhookContext.EventTime(data.UpdatedAt, evt, ctx.Now);
         await ctx.Db.LockAsync(MirrorLocks.Organization, data.Id!, ct);
-        var organization = await ctx.Db.Organizations.FirstOrDefaultAsync(o => o.WorkosOrganizationId == data.Id, ct);
-        if (organization is null)
-        {
-            organization = new Organization { Id = Guid.CreateVersion7(), WorkosOrganizationId = data.Id, Name = data.Name!, CreatedAt = ctx.Now };
-            ctx.Db.Organizations.Add(organization);
-        }
-        else if (organization.DeletedAt is not null)
+        var (organization, added) = await ctx.FindOrAddOrganizationAsync(data.Id!, data.Name, ct);
+        if (!added && organization.DeletedAt is not null)
         {
             return EventOutcome.Stale("The organization is already deleted.");
         }
@@ -60,7 +53,7 @@ public static class OrganizationEvents
         organization.WorkosLastEventId = evt.Id;
         organization.UpdatedAt = ctx.Now;
         // The feed publishes each membership that goes with it, then the organization's deletion.
-        var live = ctx.Db.Entry(organization).State == EntityState.Added ? [] : await ctx.Db.Memberships.AsNoTracking()
+        var live = added ? [] : await ctx.Db.Memberships.AsNoTracking()
             .Where(m => m.OrganizationId == organization.Id && m.DeletedAt == null).OrderBy(m => m.CreatedAt).ThenBy(m => m.Id).ToListAsync(ct);
         foreach (var membership in live)
             ChangeLog.Stage(ctx.Db, organization.Id, ChangeTypes.MembershipRemoved, ctx.Now, actor: null, ctx.Via,

@@ -53,8 +53,20 @@ public sealed class WebhookContext(
     /// </summary>
     public async Task<Organization> EnsureOrganizationAsync(string workosOrganizationId, string? name, CancellationToken ct)
     {
+        var (organization, added) = await FindOrAddOrganizationAsync(workosOrganizationId, name, ct);
+        if (added) await Db.SaveChangesAsync(ct);
+        return organization;
+    }
+
+    /// <summary>
+    /// The one find-or-create of an organization WorkOS names: the local row with this WorkOS id (tracked, tombstone
+    /// included), or a new one added to the context, unsaved (<paramref name="Added"/>), named <paramref name="name"/> or,
+    /// without one, by its WorkOS id.
+    /// </summary>
+    public async Task<(Organization Organization, bool Added)> FindOrAddOrganizationAsync(string workosOrganizationId, string? name, CancellationToken ct)
+    {
         var organization = await OrganizationByWorkosId.For(Db)(Db, workosOrganizationId, ct);
-        if (organization is not null) return organization;
+        if (organization is not null) return (organization, false);
         organization = new Organization
         {
             Id = Guid.CreateVersion7(),
@@ -64,8 +76,7 @@ public sealed class WebhookContext(
             UpdatedAt = Now,
         };
         Db.Organizations.Add(organization);
-        await Db.SaveChangesAsync(ct);
-        return organization;
+        return (organization, true);
     }
 
     private readonly Dictionary<string, string> _emails = new(StringComparer.Ordinal);

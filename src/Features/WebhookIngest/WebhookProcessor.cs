@@ -66,24 +66,10 @@ public sealed class WebhookProcessor(RosterDb db, WebhookContext context)
 
     /// <param name="alsoInTransaction">More work that must commit with the event (the Events API sync advances its cursor here).</param>
     /// <returns>The outcome: applied, refused, stale, ignored, or duplicate for an event already recorded.</returns>
-    public async Task<string> ProcessAsync(WorkOsEvent evt, string payload, CancellationToken ct,
-        Func<RosterDb, CancellationToken, Task>? alsoInTransaction = null)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await ProcessOnceAsync(evt, payload, ct, alsoInTransaction);
-            }
-            catch (Exception ex) when (attempt < MaxAttempts && DbErrors.IsUniqueViolation(ex))
-            {
-                // Concurrent events (on this instance or another) raced to create the same placeholder — an organization,
-                // a role — that neither saw when it looked. The loser's whole transaction was rolled back (PostgreSQL
-                // aborts it anyway); run the event again, and it finds the winner's row.
-                db.ChangeTracker.Clear();
-            }
-        }
-    }
+    public Task<string> ProcessAsync(WorkOsEvent evt, string payload, CancellationToken ct,
+        Func<RosterDb, CancellationToken, Task>? alsoInTransaction = null) =>
+        // Concurrent events raced to create the same placeholder (an organization, a role): run the event again.
+        db.RetryWhileLosingCreateRaceAsync(MaxAttempts, () => ProcessOnceAsync(evt, payload, ct, alsoInTransaction));
 
     private async Task<string> ProcessOnceAsync(WorkOsEvent evt, string payload, CancellationToken ct,
         Func<RosterDb, CancellationToken, Task>? alsoInTransaction)

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 
 namespace Roster.Infrastructure.Data;
@@ -60,5 +61,48 @@ public static class DbErrors
     }
 
     public static bool IsUniqueViolation(this DbUpdateException ex) => IsUniqueViolation((Exception)ex);
+
+    /// <summary>
+    /// Runs <paramref name="once"/> (a whole transaction) again, up to <paramref name="attempts"/> tries in all, while it loses
+    /// a race to create a shared row — a placeholder organization or role that concurrent work (on this instance or another)
+    /// created meanwhile without either seeing the other's. The loser's transaction was rolled back whole (PostgreSQL aborts
+    /// it anyway); the next try finds the winner's row.
+    /// </summary>
+    public static async Task<T> RetryWhileLosingCreateRaceAsync<T>(this RosterDb db, int attempts, Func<Task<T>> once)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await once();
+            }
+            catch (Exception ex) when (attempt < attempts && IsUniqueViolation(ex))
+            {
+                db.ChangeTracker.Clear();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="write"/>, saves and commits. When a unique index refuses the write — a concurrent request won a
+    /// race the checks before it could not see; the indexes are the backstop — rolls the transaction back, forgets what was
+    /// staged and returns false, so the caller can read what it lost to and answer with that.
+    /// </summary>
+    public static async Task<bool> TryCommitAsync(this RosterDb db, IDbContextTransaction tx, Func<Task> write, CancellationToken ct)
+    {
+        try
+        {
+            await write();
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+            return true;
+        }
+        catch (DbUpdateException ex) when (ex.IsUniqueViolation())
+        {
+            await tx.RollbackAsync(ct);
+            db.ChangeTracker.Clear();
+            return false;
+        }
+    }
 
 }

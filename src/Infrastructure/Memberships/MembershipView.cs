@@ -1,4 +1,5 @@
 using System.Linq.Expressions;
+using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
 using Roster.Infrastructure.Data;
 using Roster.Infrastructure.Http;
@@ -6,42 +7,53 @@ using Roster.Infrastructure.Http.OpenApi;
 
 namespace Roster.Infrastructure.Memberships;
 
-/// <summary>The Membership representation of DESIGN.md section 5.</summary>
-public sealed record MembershipView(
-    Guid Id,
-    Guid OrganizationId,
-    Guid? UserId,
-    string? Email,
-    string? Name,
-    [property: RoleValue] string Role,
-    [property: OneOf(typeof(MembershipStatus))] string Status,
-    [property: OneOf(typeof(MembershipSource))] string? Source,
-    [property: SeatTypeValue] string SeatType,
-    Guid? AddedBy,
-    DateTime CreatedAt,
-    DateTime UpdatedAt,
-    DateTime? ExpiresAt);
+/// <summary>
+/// The Membership representation of DESIGN.md section 5. Every field is always written (null included), so every one is
+/// required in the OpenAPI document — also where <see cref="InvitationView"/> inherits it, which no constructor binds.
+/// </summary>
+public record MembershipView(
+    [property: JsonRequired] Guid Id,
+    [property: JsonRequired] Guid OrganizationId,
+    [property: JsonRequired] Guid? UserId,
+    [property: JsonRequired] string? Email,
+    [property: JsonRequired] string? Name,
+    [property: JsonRequired, RoleValue] string Role,
+    [property: JsonRequired, OneOf(typeof(MembershipStatus))] string Status,
+    [property: JsonRequired, OneOf(typeof(MembershipSource))] string? Source,
+    [property: JsonRequired, SeatTypeValue] string SeatType,
+    [property: JsonRequired] Guid? AddedBy,
+    [property: JsonRequired] DateTime CreatedAt,
+    [property: JsonRequired] DateTime UpdatedAt,
+    // Last, also after what InvitationView adds (its fields are ordered 1).
+    [property: JsonRequired, JsonPropertyOrder(2)] DateTime? ExpiresAt);
 
-/// <summary>A pending owner_add as the invitee sees it.</summary>
-public sealed record InvitationView(
-    Guid Id,
-    Guid OrganizationId,
-    Guid? UserId,
-    string? Email,
-    string? Name,
-    [property: RoleValue] string Role,
-    [property: OneOf(typeof(MembershipStatus))] string Status,
-    [property: OneOf(typeof(MembershipSource))] string? Source,
-    [property: SeatTypeValue] string SeatType,
-    Guid? AddedBy,
-    DateTime CreatedAt,
-    DateTime UpdatedAt,
-    string OrganizationName,
-    string? AddedByName,
-    DateTime? ExpiresAt);
+/// <summary>
+/// A pending owner_add (or join request) as the invitee sees it: the membership, then the organization's name and the
+/// inviter's, then <see cref="MembershipView.ExpiresAt"/> — the field order the API has always written.
+/// </summary>
+public sealed record InvitationView : MembershipView
+{
+    public InvitationView(MembershipView membership, string organizationName, string? addedByName) : base(membership)
+    {
+        OrganizationName = organizationName;
+        AddedByName = addedByName;
+    }
+
+    // For reading one back from JSON (the console reads the API): every property is set from the body.
+    [JsonConstructor]
+    private InvitationView() : base(Unset) => OrganizationName = "";
+
+    private static readonly MembershipView Unset = new(default, default, null, null, null, "", "", null, "", null, default, default, null);
+
+    [JsonRequired, JsonPropertyOrder(1)]
+    public string OrganizationName { get; init; }
+
+    [JsonRequired, JsonPropertyOrder(1)]
+    public string? AddedByName { get; init; }
+}
 
 /// <summary>A membership and its user (null for a WorkOS member not yet known here), before projection.</summary>
-public sealed class MembershipWithUser
+public class MembershipWithUser
 {
     public required Membership Membership { get; init; }
     public User? User { get; init; }
@@ -143,7 +155,32 @@ public static class MembershipQueries
             join a in db.Users on m.AddedBy equals a.Id into adders
             from a in adders.DefaultIfEmpty()
             orderby m.CreatedAt, m.Id
-            select new InvitationView(m.Id, m.OrganizationId, m.UserId, u == null ? null : u.Email, u == null ? null : u.Name,
-                m.Role, m.Status, m.Source, m.SeatType, m.AddedBy, m.CreatedAt, m.UpdatedAt,
-                o.Name, a == null ? null : (a.Name ?? a.Email), m.ExpiresAt)).Take(take)));
+            select new InvitationRow { Membership = m, User = u, OrganizationName = o.Name, AddedByName = a == null ? null : (a.Name ?? a.Email) })
+            .Select(ToInvitationView).Take(take)));
+
+    private sealed class InvitationRow : MembershipWithUser
+    {
+        public required string OrganizationName { get; init; }
+        public string? AddedByName { get; init; }
+    }
+
+    /// <summary><see cref="ToView"/> itself (not a copy of its fields), with the organization's and inviter's names.</summary>
+    private static readonly Expression<Func<InvitationRow, InvitationView>> ToInvitationView = ComposeInvitationView();
+
+    private static Expression<Func<InvitationRow, InvitationView>> ComposeInvitationView()
+    {
+        var row = Expression.Parameter(typeof(InvitationRow), "x");
+        var view = new ParameterSwap(ToView.Parameters[0], row).Visit(ToView.Body);
+        var constructor = typeof(InvitationView).GetConstructor([typeof(MembershipView), typeof(string), typeof(string)])!;
+        return Expression.Lambda<Func<InvitationRow, InvitationView>>(
+            Expression.New(constructor, view,
+                Expression.Property(row, nameof(InvitationRow.OrganizationName)),
+                Expression.Property(row, nameof(InvitationRow.AddedByName))),
+            row);
+    }
+
+    private sealed class ParameterSwap(ParameterExpression from, Expression to) : ExpressionVisitor
+    {
+        protected override Expression VisitParameter(ParameterExpression node) => node == from ? to : base.VisitParameter(node);
+    }
 }
