@@ -148,6 +148,8 @@ public static class UserEvents
         var now = ctx.Now;
         // Each one ends as a membership.deleted would end it: audited, and a membership.removed change in its organization's
         // feed (via webhook or sync, actor WorkOS), committed with the tombstone. Its organization's lock is held (DeleteAsync).
+        // (A membership of theirs committed between DeleteAsync's look and its locks is numbered under a lock the save takes
+        // then, after the person's: PostgreSQL would end a deadlock that made by failing this event, and WorkOS sends it again.)
         var live = await ctx.Db.Memberships.Where(m => m.DeletedAt == null && ((userId != null && m.UserId == userId) || m.WorkosUserId == workosUserId))
             .OrderBy(m => m.OrganizationId).ThenBy(m => m.CreatedAt).ThenBy(m => m.Id).ToListAsync(ct);
         foreach (var membership in live)
