@@ -36,8 +36,9 @@ public sealed class LocalUserProvisioning(RequestDelegate next)
                 if (ServiceCredentials.IsAllowed(http))
                     await next(http);
                 else
-                    await Reject(http, StatusCodes.Status403Forbidden, ErrorCodes.Forbidden,
-                        "A service credential (a token without an email) may only call the endpoints made for it, such as GET /api/admin/changes.");
+                    // Not a token this route takes (it needs a person's: sub and email), as any token without an email is.
+                    await Reject(http, StatusCodes.Status401Unauthorized, ErrorCodes.Unauthorized,
+                        "This route needs a person's token (sub and email); a service credential (no email) may only call the endpoints made for it, such as GET /api/admin/changes.");
                 return;
             }
             if (string.IsNullOrWhiteSpace(sub) || string.IsNullOrWhiteSpace(email))

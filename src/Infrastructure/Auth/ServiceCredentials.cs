@@ -4,7 +4,8 @@ namespace Roster.Infrastructure.Auth;
 /// A service credential is a machine's token from the trusted issuer (e.g. a WorkOS M2M / client-credentials token): a
 /// <c>sub</c> naming the client and <c>permissions</c>, but no <c>email</c> — nobody signs in with it, so it gets no local
 /// user. It may call only the endpoints marked with <see cref="AllowServiceCredential{TBuilder}"/>, whose authorization
-/// policy then decides by its permissions; anywhere else it is refused (403), before any handler or user lookup runs.
+/// policy then decides by its permissions (403 without the one it needs); anywhere else that needs a token it is refused as
+/// a token without an email always was (401: that route takes a person's token), before any handler or user lookup runs.
 /// </summary>
 public static class ServiceCredentials
 {

@@ -157,7 +157,7 @@ public abstract class ChangeFeedTests(RosterApp app)
         await (await _s.As(staffed.PlatformAdmin).GetAsync(url)).ShouldBe(HttpStatusCode.OK);
         await (await _s.As(staffed.Member).GetAsync(url)).ShouldBeProblem(HttpStatusCode.Forbidden, "forbidden");
         await (await _s.As(staffed.Outsider).GetAsync(url)).ShouldBeProblem(HttpStatusCode.NotFound, "not_found");
-        await (await FeedSupport.ServiceClient(app).GetAsync(url)).ShouldBeProblem(HttpStatusCode.Forbidden, "forbidden");
+        await (await FeedSupport.ServiceClient(app).GetAsync(url)).ShouldBeProblem(HttpStatusCode.Unauthorized, "unauthorized");
         await (await _s.As(staffed.Owner).GetAsync("/api/admin/changes")).ShouldBeProblem(HttpStatusCode.Forbidden, "forbidden");
     }
 

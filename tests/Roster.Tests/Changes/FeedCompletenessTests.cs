@@ -315,11 +315,12 @@ public abstract class FeedCompletenessTests(WebhookApp app) : IAsyncLifetime
         var feed = await FeedSupport.WalkAsync(service, "/api/admin/changes?limit=500", maxPages: 1000);
         Assert.Contains(feed, c => c.Str("organizationId") == org.Id.ToString() && c.Str("type") == "organization.created");
 
-        // A person's routes, an organization's feed, an admin route that is not the feed: refused, and nothing is made.
-        await (await service.GetAsync("/api/membership-requests/mine")).ShouldBeProblem(HttpStatusCode.Forbidden, "forbidden");
-        await (await service.GetAsync($"/api/organizations/{org.Id}/changes")).ShouldBeProblem(HttpStatusCode.Forbidden, "forbidden");
-        await (await service.PostJson("/api/organizations", new { name = "Made by a machine" })).ShouldBeProblem(HttpStatusCode.Forbidden, "forbidden");
-        await (await service.GetAsync("/api/admin/webhook-subscriptions")).ShouldBeProblem(HttpStatusCode.Forbidden, "forbidden");
+        // A person's routes, an organization's feed, an admin route that is not the feed: not a token they take (401, as
+        // any token without an email), and nothing is made.
+        await (await service.GetAsync("/api/membership-requests/mine")).ShouldBeProblem(HttpStatusCode.Unauthorized, "unauthorized");
+        await (await service.GetAsync($"/api/organizations/{org.Id}/changes")).ShouldBeProblem(HttpStatusCode.Unauthorized, "unauthorized");
+        await (await service.PostJson("/api/organizations", new { name = "Made by a machine" })).ShouldBeProblem(HttpStatusCode.Unauthorized, "unauthorized");
+        await (await service.GetAsync("/api/admin/webhook-subscriptions")).ShouldBeProblem(HttpStatusCode.Unauthorized, "unauthorized");
         Assert.False(await app.WithDbAsync(db => db.Users.AnyAsync(u => u.WorkosUserId == client)));
         Assert.False(await app.WithDbAsync(db => db.Organizations.AnyAsync(o => o.Name == "Made by a machine")));
     }

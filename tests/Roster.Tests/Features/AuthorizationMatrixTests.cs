@@ -378,8 +378,8 @@ public static class AuthorizationMatrix
     }
 
     /// <param name="anonymous">Defaults to 401 unauthorized: everything under /api needs a token.</param>
-    /// <param name="serviceCredential">Defaults to 403 forbidden where a token is needed (a service credential reads the global
-    /// change feed and nothing else), and to the anonymous outcome where none is.</param>
+    /// <param name="serviceCredential">Defaults to the anonymous outcome: a service credential reads the global change feed
+    /// and nothing else (elsewhere it is 401, as a token without an email; where no token is needed, it counts for nothing).</param>
     private static MatrixRow Row(string name, string method, string route, Func<CellState, Task<Call>> prepare,
         Outcome owner, Outcome admin, Outcome member, Outcome outsider, Outcome platformAdmin, Outcome? anonymous = null,
         Outcome? serviceCredential = null) =>
@@ -391,7 +391,7 @@ public static class AuthorizationMatrix
             [Who.Outsider] = outsider,
             [Who.PlatformAdmin] = platformAdmin,
             [Who.Anonymous] = anonymous ?? Unauthorized,
-            [Who.ServiceCredential] = serviceCredential ?? (anonymous is null || anonymous == Unauthorized ? Forbidden : anonymous),
+            [Who.ServiceCredential] = serviceCredential ?? anonymous ?? Unauthorized,
         });
 }
 
