@@ -91,8 +91,15 @@ public abstract class FuzzTests(RosterApp app, ITestOutputHelper output)
         var routes = Routes;
         Assert.Contains(("POST", Webhook), routes);
         var cases = Gen.Elements(routes).SelectMany(r => CaseFor(r.Method, r.Route, fuzzHeaders: false));
-        await PropertyRun.CheckAsync(nameof(EveryRouteAnswersMalformedInputWithAProblemAndChangesNothing), PropertyRun.Seed(20261101),
+        var seed = PropertyRun.Seed(20261101);
+        await PropertyRun.CheckAsync(nameof(EveryRouteAnswersMalformedInputWithAProblemAndChangesNothing), seed,
             maxTest: 300, Prop.ForAll(Arb.From(cases), RunAsync), output);
+        // With ~60 routes and 300 draws a seed leaves one out about one time in four (seed 713819206914545908 never drew
+        // POST /api/admin/webhook-subscriptions): each route a seed left out gets draws of its own, so every seed feeds
+        // every route.
+        foreach (var (method, route) in routes.Where(r => !_seen.ContainsKey($"{r.Method} {r.Route}")).ToList())
+            await PropertyRun.CheckAsync($"{nameof(EveryRouteAnswersMalformedInputWithAProblemAndChangesNothing)} ({method} {route})", seed,
+                maxTest: 10, Prop.ForAll(Arb.From(CaseFor(method, route, fuzzHeaders: false)), RunAsync), output);
         Report();
         // Every route was actually fed (the route table is the generator's input, so a new endpoint is fuzzed without edits).
         var missed = routes.Where(r => !_seen.ContainsKey($"{r.Method} {r.Route}")).ToList();
