@@ -25,19 +25,24 @@ namespace Roster.Infrastructure.Data;
 /// </summary>
 public sealed class SqliteWriters : DbTransactionInterceptor, IDbConnectionInterceptor, IDbCommandInterceptor
 {
-    private static readonly ConcurrentDictionary<SemaphoreSlim, StrongBox<int>> Waiters = new();
+    /// <summary>One database file's writer turn, and how many of this process's writers wait for it.</summary>
+    private sealed class Turn
+    {
+        public readonly SemaphoreSlim Gate = new(1, 1);
+        public int Waiting;
+    }
+
+    private static readonly ConcurrentDictionary<string, Turn> Turns = new(StringComparer.Ordinal);
 
     /// <summary>Writers of this process waiting for a turn on this database file right now; for tests that order waiters.</summary>
     public static int WaitingOn(string databaseFile) =>
-        Turns.TryGetValue(Path.GetFullPath(databaseFile), out var turn) && Waiters.TryGetValue(turn, out var count) ? Volatile.Read(ref count.Value) : 0;
-
-    private static readonly ConcurrentDictionary<string, SemaphoreSlim> Turns = new(StringComparer.Ordinal);
+        Turns.TryGetValue(Path.GetFullPath(databaseFile), out var turn) ? Volatile.Read(ref turn.Waiting) : 0;
 
     /// <summary>The connection holding its database's turn, and the turn it holds.</summary>
-    private static readonly ConditionalWeakTable<DbConnection, SemaphoreSlim> Holders = new();
+    private static readonly ConditionalWeakTable<DbConnection, Turn> Holders = new();
 
-    private static SemaphoreSlim TurnOf(SqliteConnection connection) =>
-        Turns.GetOrAdd(Path.GetFullPath(connection.DataSource is { Length: > 0 } file ? file : connection.ConnectionString), _ => new SemaphoreSlim(1, 1));
+    private static Turn TurnOf(SqliteConnection connection) =>
+        Turns.GetOrAdd(Path.GetFullPath(connection.DataSource is { Length: > 0 } file ? file : connection.ConnectionString), _ => new Turn());
 
     public override InterceptionResult<DbTransaction> TransactionStarting(DbConnection connection, TransactionStartingEventData eventData,
         InterceptionResult<DbTransaction> result)
@@ -59,15 +64,14 @@ public sealed class SqliteWriters : DbTransactionInterceptor, IDbConnectionInter
     {
         if (connection is not SqliteConnection sqlite || Holders.TryGetValue(connection, out _)) return;
         var turn = TurnOf(sqlite);
-        var waiting = Waiters.GetOrAdd(turn, _ => new StrongBox<int>());
-        Interlocked.Increment(ref waiting.Value);
+        Interlocked.Increment(ref turn.Waiting);
         try
         {
-            if (!turn.Wait(TimeSpan.FromSeconds(sqlite.DefaultTimeout))) throw Busy();
+            if (!turn.Gate.Wait(TimeSpan.FromSeconds(sqlite.DefaultTimeout))) throw Busy();
         }
         finally
         {
-            Interlocked.Decrement(ref waiting.Value);
+            Interlocked.Decrement(ref turn.Waiting);
         }
         Holders.AddOrUpdate(connection, turn);
     }
@@ -76,15 +80,14 @@ public sealed class SqliteWriters : DbTransactionInterceptor, IDbConnectionInter
     {
         if (connection is not SqliteConnection sqlite || Holders.TryGetValue(connection, out _)) return;
         var turn = TurnOf(sqlite);
-        var waiting = Waiters.GetOrAdd(turn, _ => new StrongBox<int>());
-        Interlocked.Increment(ref waiting.Value);
+        Interlocked.Increment(ref turn.Waiting);
         try
         {
-            if (!await turn.WaitAsync(TimeSpan.FromSeconds(sqlite.DefaultTimeout), ct)) throw Busy();
+            if (!await turn.Gate.WaitAsync(TimeSpan.FromSeconds(sqlite.DefaultTimeout), ct)) throw Busy();
         }
         finally
         {
-            Interlocked.Decrement(ref waiting.Value);
+            Interlocked.Decrement(ref turn.Waiting);
         }
         Holders.AddOrUpdate(connection, turn);
     }
@@ -206,7 +209,7 @@ public sealed class SqliteWriters : DbTransactionInterceptor, IDbConnectionInter
         {
             if (!Holders.TryGetValue(connection, out var turn)) return;
             Holders.Remove(connection);
-            turn.Release();
+            turn.Gate.Release();
         }
     }
 
