@@ -32,4 +32,19 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 export ROSTER_TEST_PG_BIN="$pg_bin"
 if [ "$(id -u)" -eq 0 ]; then export ROSTER_TEST_PG_RUNAS=postgres; else unset ROSTER_TEST_PG_RUNAS; fi
 cd "$root"
-dotnet test Api.sln --logger "console;verbosity=normal" "$@"
+# The run's output is also kept in a file so that, when it fails, the failed tests are printed again at the very end
+# (their messages first, then their names): a CI log that keeps only its tail still names what failed.
+run_log="$(mktemp -t roster-test-run.XXXXXX)"
+set +e
+dotnet test Api.sln --logger "console;verbosity=normal" "$@" 2>&1 | tee "$run_log"
+status=${PIPESTATUS[0]}
+set -e
+if [ "$status" -ne 0 ]; then
+  echo
+  echo "test.sh: dotnet test exited with $status. The failed tests' messages:"
+  grep -E -A 25 '^\s+Failed [A-Za-z_]' "$run_log" | grep -v -E '^\s+at (System|Microsoft|Xunit)\.' | head -120 || true
+  echo "test.sh: the failed tests:"
+  grep -E '^\s+Failed [A-Za-z_]' "$run_log" | head -40 || true
+fi
+rm -f "$run_log"
+exit "$status"
