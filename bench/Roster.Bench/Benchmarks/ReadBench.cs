@@ -49,9 +49,10 @@ public static class ReadBench
             log($"read/{provider} round {r + 1}: floor {rounds["floor"][^1].PerSecond:0}/s, members {rounds["members"][^1].PerSecond:0}/s, pending {rounds["pending"][^1].PerSecond:0}/s");
         }
         var profiles = new List<CpuProfile>();
-        if (o.Profile && db.Storage.IsPostgres)
-            foreach (var (name, op) in new[] { ("members", members), ("pending", pending) })
-                profiles.Add(await Profiler.SampleAsync(app.Pid, $"read {provider} {name}", o.WorkDir,
+        // Both providers, and the floor too: the difference between its profile and a route's is where the route's extra time goes.
+        if (o.Profile)
+            foreach (var (name, op, pid) in new[] { ("floor", floor, floorApp.Pid), ("members", members, app.Pid), ("pending", pending, app.Pid) })
+                profiles.Add(await Profiler.SampleAsync(pid, $"read {provider} {name}", o.WorkDir,
                     async () => (int)(await LoadDriver.RunAsync("profiled", concurrency, o.ProfileDuration, op)).Count));
         return new ReadResult(db.Storage.Label, concurrency, db.Shape.Memberships,
             LoadResult.Combine("GET /floor (bench/ReadFloorApp)", rounds["floor"]),

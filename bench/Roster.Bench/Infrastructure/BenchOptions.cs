@@ -57,7 +57,7 @@ public sealed class BenchOptions
           --concurrency <n>            load-driver connections on PostgreSQL (default 32) ; --sqlite-concurrency <n> (default 16)
           --scale-sizes <a,b>          membership counts (default 10000,1000000; quick 2000,50000)
           --no-sqlite-scale            scale only PostgreSQL
-          --no-profile                 skip the sampling-profiler phases (EventPipe) on PostgreSQL
+          --no-profile                 skip the sampling-profiler phases (EventPipe)
           --providers <p,q>            postgres,sqlite (default both)
           --work <dir>                 scratch folder (default: a new temp folder)
           --baseline-roster <Roster.dll> the same service built from another commit (bench/run.sh --baseline <ref> builds it)
