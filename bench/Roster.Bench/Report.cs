@@ -232,7 +232,36 @@ public sealed class RunResults
             foreach (var s in i.Scenarios) sb.AppendLine(Explain(s.Name, s.App, s.Floor, i.Provider == "PostgreSQL")).AppendLine();
             foreach (var s in i.Scenarios)
                 if (s.Profile is { } p) WriteProfile(sb, p, s.App);
+            if (i.Compilation is { } compilation) WriteCompilation(sb, compilation);
         }
+    }
+
+    /// <summary>What SQLite spends compiling each operation's statements (<see cref="StatementCompilation"/>).</summary>
+    private static void WriteCompilation(StringBuilder sb, IReadOnlyList<StatementCompile> rows)
+    {
+        sb.AppendLine("#### Statement compilation (SQLite)");
+        sb.AppendLine();
+        sb.AppendLine("Microsoft.Data.Sqlite compiles a command's SQL every time it runs (sqlite3_prepare_v2; it keeps no statement cache across " +
+                      "commands, dotnet/efcore#14044) and EF Core creates a command per execution, so every operation pays for compiling each " +
+                      "statement it sends — for ingest inside the one writer's turn. PostgreSQL does not: Npgsql prepares the service's statements " +
+                      "once per connection (Max Auto Prepare). The statements are the service's own, captured from EF Core's command log in a short " +
+                      $"extra run of the built service; each was compiled {StatementCompilation.Repetitions} times on this database (prepare and " +
+                      "finalize, no execution). BEGIN and COMMIT are not listed.");
+        sb.AppendLine();
+        sb.AppendLine("| operation | statements | compile µs per operation |");
+        sb.AppendLine("|---|---|---|");
+        foreach (var op in rows.GroupBy(r => r.Route))
+            sb.AppendLine($"| {op.Key} | {op.Count()} | {F(op.Sum(r => r.Microseconds), "0")} |");
+        sb.AppendLine();
+        sb.AppendLine("<details><summary>Each statement</summary>");
+        sb.AppendLine();
+        sb.AppendLine("| operation | statement | characters | compile µs |");
+        sb.AppendLine("|---|---|---|---|");
+        foreach (var r in rows)
+            sb.AppendLine($"| {r.Route} | `{r.Statement.Replace("|", "\\|", StringComparison.Ordinal)}` | {r.Characters:N0} | {F(r.Microseconds, "0")} |");
+        sb.AppendLine();
+        sb.AppendLine("</details>");
+        sb.AppendLine();
     }
 
     /// <summary>The sampling profile of one phase: shares of managed CPU by component and by method.</summary>
@@ -316,6 +345,7 @@ public sealed class RunResults
             CpuTable(sb, new[] { ("floor", r.Floor), ("members", r.Members), ("mine/pending", r.Pending) }, r.Provider == "PostgreSQL");
             foreach (var p in r.Profiles)
                 WriteProfile(sb, p, p.Phase.EndsWith("floor", StringComparison.Ordinal) ? r.Floor : p.Phase.EndsWith("members", StringComparison.Ordinal) ? r.Members : r.Pending);
+            if (r.Compilation is { } compilation) WriteCompilation(sb, compilation);
         }
     }
 

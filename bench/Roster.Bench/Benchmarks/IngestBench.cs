@@ -15,7 +15,7 @@ public sealed record IngestScenario(string Name, string Outcome, string Plan, st
 }
 
 public sealed record IngestResult(string Provider, int Concurrency, int Organizations, IReadOnlyList<IngestScenario> Scenarios,
-    IReadOnlyDictionary<string, long> OutcomeCounts, long OutboxRows, long Memberships);
+    IReadOnlyDictionary<string, long> OutcomeCounts, long OutboxRows, long Memberships, IReadOnlyList<StatementCompile>? Compilation = null);
 
 /// <summary>
 /// Benchmark 1: signed organization_membership.created events (each a new user) over HTTP against the running service,
@@ -128,8 +128,32 @@ public static class IngestBench
                 baseRounds.Count > 0 ? LoadResult.Combine("baseline", baseRounds) : null));
         }
 
+        // SQLite compiles each statement every time it runs, inside the writer's turn: what that costs an event, against the floor.
+        var compilation = storage.IsPostgres ? null : await CompilationAsync(o, secrets, storage, provider, NextEvent, OrgA(1), OrgR(1));
         var (outcomes, outbox, memberships) = await CountsAsync(storage);
-        return new IngestResult(storage.Label, concurrency, orgs, scenarios, outcomes, outbox, memberships);
+        return new IngestResult(storage.Label, concurrency, orgs, scenarios, outcomes, outbox, memberships, compilation);
+    }
+
+    private static async Task<List<StatementCompile>> CompilationAsync(BenchOptions o, BenchSecrets secrets, Storage storage, string provider,
+        Func<string, FloorEvent> nextEvent, string appliedOrg, string refusedOrg)
+    {
+        List<List<string>> requests;
+        await using (var capture = await RosterProcess.StartAsync(o, secrets, storage, $"ingest-{provider}-statements", StatementCompilation.CaptureEnvironment,
+                           command: StatementCompilation.CaptureArguments))
+        {
+            using var client = Http.Client(capture.BaseAddress, 1);
+            foreach (var (org, outcome) in new[] { (appliedOrg, "applied"), (refusedOrg, "refused") })
+                if (!await Webhooks.DeliverAsync(client, secrets.WebhookSecret, nextEvent(org).Payload, outcome, CancellationToken.None))
+                    throw new InvalidOperationException($"The statement capture's event was not {outcome}; see {capture.LogFile}");
+            requests = await StatementCompilation.AwaitCapturedAsync(capture.LogFile, "/webhooks/workos", 2);
+        }
+        return
+        [
+            .. StatementCompilation.Measure(storage.ConnectionString, "service applied", requests[0]),
+            .. StatementCompilation.Measure(storage.ConnectionString, "service refused", requests[1]),
+            .. StatementCompilation.Measure(storage.ConnectionString, "floor applied", IngestFloor.AppliedSql),
+            .. StatementCompilation.Measure(storage.ConnectionString, "floor refused", IngestFloor.RefusedSql),
+        ];
     }
 
     private static async Task<(Dictionary<string, long>, long, long)> CountsAsync(Storage storage)

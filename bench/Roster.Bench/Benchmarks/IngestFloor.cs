@@ -58,6 +58,11 @@ public sealed class IngestFloor : IAsyncDisposable
         "COMMIT",
     ];
 
+    /// <summary>The SQL the floor sends for an applied and for a refused event (BEGIN and COMMIT aside).</summary>
+    public static IReadOnlyList<string> AppliedSql => [Read, WriteApplied];
+
+    public static IReadOnlyList<string> RefusedSql => [Read, WriteRefused];
+
     private const string SeatCount =
         "SELECT (SELECT count(*) FROM memberships m JOIN organizations o ON o.id = m.organization_id WHERE o.workos_organization_id = @org " +
         "AND m.seat_type = 'community_only' AND m.deleted_at IS NULL AND (m.status = 'active' OR (m.status = 'pending' AND m.source = 'owner_add' " +

@@ -2,7 +2,8 @@ using Roster.Bench.Infrastructure;
 
 namespace Roster.Bench.Benchmarks;
 
-public sealed record ReadResult(string Provider, int Concurrency, int Memberships, LoadResult Floor, LoadResult Members, LoadResult Pending, IReadOnlyList<CpuProfile> Profiles)
+public sealed record ReadResult(string Provider, int Concurrency, int Memberships, LoadResult Floor, LoadResult Members, LoadResult Pending, IReadOnlyList<CpuProfile> Profiles,
+    IReadOnlyList<StatementCompile>? Compilation = null)
 {
     public double MembersRatio => Members.PerSecond / Floor.PerSecond;
     public double PendingRatio => Pending.PerSecond / Floor.PerSecond;
@@ -54,9 +55,30 @@ public static class ReadBench
             foreach (var (name, op, pid) in new[] { ("floor", floor, floorApp.Pid), ("members", members, app.Pid), ("pending", pending, app.Pid) })
                 profiles.Add(await Profiler.SampleAsync(pid, $"read {provider} {name}", o.WorkDir,
                     async () => (int)(await LoadDriver.RunAsync("profiled", concurrency, o.ProfileDuration, op)).Count));
+        // SQLite compiles each statement every time it runs: what that costs each read (the user lookup is the floor's too).
+        var compilation = db.Storage.IsPostgres ? null : await CompilationAsync(o, secrets, db.Storage, provider, callers);
         return new ReadResult(db.Storage.Label, concurrency, db.Shape.Memberships,
             LoadResult.Combine("GET /floor (bench/ReadFloorApp)", rounds["floor"]),
             LoadResult.Combine("GET /api/organizations/{orgId}/members", rounds["members"]),
-            LoadResult.Combine("GET /api/membership-requests/mine/pending", rounds["pending"]), profiles);
+            LoadResult.Combine("GET /api/membership-requests/mine/pending", rounds["pending"]), profiles, compilation);
+    }
+
+    private static async Task<List<StatementCompile>> CompilationAsync(BenchOptions o, BenchSecrets secrets, Storage storage, string provider, SeededCallers callers)
+    {
+        List<List<string>> requests;
+        await using (var capture = await RosterProcess.StartAsync(o, secrets, storage, $"read-{provider}-statements", StatementCompilation.CaptureEnvironment,
+                           command: StatementCompilation.CaptureArguments))
+        {
+            using var client = Http.Client(capture.BaseAddress, 1);
+            foreach (var caller in new[] { callers.AnyMember(), callers.AnyInvitee() })
+                if (!await Http.GetOkAsync(client, caller.Path, caller.Token, CancellationToken.None))
+                    throw new InvalidOperationException($"The statement capture's GET {caller.Path} failed; see {capture.LogFile}");
+            requests = await StatementCompilation.AwaitCapturedAsync(capture.LogFile, "/api/", 2);
+        }
+        return
+        [
+            .. StatementCompilation.Measure(storage.ConnectionString, "members", requests[0]),
+            .. StatementCompilation.Measure(storage.ConnectionString, "mine/pending", requests[1]),
+        ];
     }
 }
