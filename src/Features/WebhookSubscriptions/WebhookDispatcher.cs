@@ -142,13 +142,15 @@ public sealed class WebhookDispatcher(
             timeout.CancelAfter(TimeSpan.FromSeconds(options.TimeoutSeconds));
             using var response = await clients.CreateClient(ClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
             var latency = (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            // Retry-After counts from the answer: from the request's start, a slow answer would shorten the wait it asks for.
+            var answeredAt = clock.GetUtcNow();
             var status = (int)response.StatusCode;
             if (status is >= 200 and < 300)
                 outcome = Outcome.Sent(status, latency);
             else
             {
                 var answer = await ReadCappedAsync(response, timeout.Token);
-                var retryAfter = RetryAfter(response, now);
+                var retryAfter = RetryAfter(response, answeredAt);
                 outcome = Outcome.Failed(status, latency, $"answered {status}" + (answer.Length > 0 ? $": {answer}" : ""), retryAfter);
             }
         }

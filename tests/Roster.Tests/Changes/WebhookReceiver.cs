@@ -12,8 +12,9 @@ using Microsoft.Extensions.Logging;
 
 namespace Roster.Tests.Changes;
 
-/// <summary>One request a receiver got, and what it answered.</summary>
-public sealed record ReceivedWebhook(string Path, string? Id, string? Timestamp, string? Signature, string Body, int Answered, DateTime At)
+/// <summary>One request a receiver got, and what it answered: <see cref="At"/> when it arrived, <see cref="AnsweredAt"/> when the answer went back.</summary>
+public sealed record ReceivedWebhook(string Path, string? Id, string? Timestamp, string? Signature, string Body, int Answered, DateTime At,
+    DateTime AnsweredAt = default)
 {
     public JsonNode Json => JsonNode.Parse(Body)!;
 }
@@ -29,6 +30,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     /// <summary>Decides the answer to a request: status, and an optional Retry-After (seconds) or Location.</summary>
     public Func<ReceivedWebhook, (int Status, string? RetryAfter, string? Location)> Answer { get; set; } = _ => (200, null, null);
+
+    /// <summary>How long the receiver takes to answer a request (a slow receiver); none by default.</summary>
+    public Func<ReceivedWebhook, TimeSpan> Slowness { get; set; } = _ => TimeSpan.Zero;
 
     public Uri BaseAddress { get; }
 
@@ -54,7 +58,8 @@ public sealed class WebhookReceiver : IAsyncDisposable
             var call = new ReceivedWebhook(http.Request.Path, http.Request.Headers["webhook-id"], http.Request.Headers["webhook-timestamp"],
                 http.Request.Headers["webhook-signature"], body, 0, DateTime.UtcNow);
             var (status, retryAfter, location) = self!.Answer(call);
-            self._received.Enqueue(call with { Answered = status });
+            if (self.Slowness(call) is { Ticks: > 0 } slowness) await Task.Delay(slowness);
+            self._received.Enqueue(call with { Answered = status, AnsweredAt = DateTime.UtcNow });
             http.Response.StatusCode = status;
             if (retryAfter is not null) http.Response.Headers.RetryAfter = retryAfter;
             if (location is not null) http.Response.Headers.Location = location;
