@@ -40,14 +40,18 @@ public sealed class ChangeSequencer(IServiceScopeFactory scopes, ChangesOptions 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var last = (await db.Database.SqlQuery<long>(
             $"UPDATE change_feed_counters SET value = value WHERE name = {FeedCounters.Position} RETURNING value AS \"Value\"").ToListAsync(ct)).Single();
-        // Each organization's unplaced rows in sequence order; a batch cut at the limit still holds a prefix of each.
-        var rows = await db.Changes.Where(c => c.Position == null)
-            .OrderBy(c => c.OrganizationId).ThenBy(c => c.Sequence).Take(BatchSize).ToListAsync(ct);
+        // Each organization's unplaced rows in sequence order; a batch cut at the limit still holds a prefix of each. Only
+        // what placing and fanning out need, untracked: the positions are written by one statement below.
+        var rows = await db.Changes.AsNoTracking().Where(c => c.Position == null)
+            .OrderBy(c => c.OrganizationId).ThenBy(c => c.Sequence).Take(BatchSize)
+            .Select(c => new ChangeRow { Id = c.Id, OrganizationId = c.OrganizationId, Sequence = c.Sequence, At = c.At, Type = c.Type })
+            .ToListAsync(ct);
         if (rows.Count == 0) return 0;
 
         // Interleave organizations by time, each kept in its own sequence order.
         var lines = rows.GroupBy(r => r.OrganizationId).Select(g => new Queue<ChangeRow>(g)).ToList();
         var placed = new List<ChangeRow>(rows.Count);
+        var first = last + 1;
         while (lines.Count > 0)
         {
             var next = lines.MinBy(l => (l.Peek().At, l.Peek().OrganizationId))!;
@@ -56,12 +60,26 @@ public sealed class ChangeSequencer(IServiceScopeFactory scopes, ChangesOptions 
             placed.Add(row);
             if (next.Count == 0) lines.Remove(next);
         }
+        // One statement for the whole batch (not an UPDATE per row): the placed ids in position order, each row taking
+        // the first position plus its index in that list.
+        await PlaceAsync(db, first, placed.Select(r => r.Id).ToArray(), ct);
         await db.ChangeFeedCounters.Where(c => c.Name == FeedCounters.Position).ExecuteUpdateAsync(s => s.SetProperty(c => c.Value, last), ct);
         foreach (var fanOut in scope.ServiceProvider.GetServices<IChangeFanOut>())
             await fanOut.PlacedAsync(db, placed, ct);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         return placed.Count;
+    }
+
+    private static Task<int> PlaceAsync(RosterDb db, long first, Guid[] ids, CancellationToken ct)
+    {
+        if (db.Database.IsNpgsql())
+            return db.Database.ExecuteSqlAsync(
+                $"UPDATE changes AS c SET position = {first} + v.ordinal - 1 FROM unnest({ids}) WITH ORDINALITY AS v(id, ordinal) WHERE c.id = v.id AND c.position IS NULL", ct);
+        // SQLite has no arrays: a JSON array of the ids (as EF Core stores them, uppercase text); json_each's key is the index.
+        var json = System.Text.Json.JsonSerializer.Serialize(ids.Select(i => i.ToString().ToUpperInvariant()));
+        return db.Database.ExecuteSqlAsync(
+            $"UPDATE changes SET position = {first} + (SELECT j.key FROM json_each({json}) AS j WHERE j.value = changes.id) WHERE id IN (SELECT value FROM json_each({json})) AND position IS NULL", ct);
     }
 
     /// <summary>Deletes the placed changes older than the retention (a prefix of positions); returns how many.</summary>
