@@ -48,6 +48,8 @@ public abstract partial class ConsoleBrowserTests(ConsoleFixture fixture) : IAsy
     {
         var context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = fixture.BaseUrl.ToString() });
         context.SetDefaultTimeout(15_000);
+        // Expect(…) assertions keep Playwright's own 5 s default unless told: the same patience as actions, for a loaded CI machine.
+        SetDefaultExpectTimeout(15_000);
         _contexts.Add(context);
         return await context.NewPageAsync();
     }
