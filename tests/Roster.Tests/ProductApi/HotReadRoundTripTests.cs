@@ -16,28 +16,12 @@ public abstract class HotReadRoundTripTests(RoundTripApp app, Xunit.Abstractions
 
     private readonly Scenario _s = new(app);
 
-    private async Task<IReadOnlyList<string>> Counted(HttpClient client, string path)
-    {
-        app.Counter.Start(app.Provider == StorageProvider.Postgres);
-        IReadOnlyList<IReadOnlyList<string>> leases;
-        try
-        {
-            await (await client.GetAsync(path)).ShouldBe(HttpStatusCode.OK);
-        }
-        finally
-        {
-            leases = app.Counter.Stop();
-        }
-        // The request's lease is the one that looked the caller up; a background service's never reads users by WorkOS id.
-        return Assert.Single(leases, lease => lease.Any(s => s.Contains("workos_user_id", StringComparison.Ordinal)));
-    }
+    // The request's lease is the one that looked the caller up; a background service's never reads users by WorkOS id.
+    private Task<IReadOnlyList<string>> Counted(HttpClient client, string path) =>
+        app.CountedAsync(async () => await (await client.GetAsync(path)).ShouldBe(HttpStatusCode.OK),
+            lease => lease.Any(s => s.Contains("workos_user_id", StringComparison.Ordinal)));
 
-    private void AtMost(IReadOnlyList<string> roundTrips, string what)
-    {
-        var seen = $"{what}: {roundTrips.Count} round trips (at most {Limit}):\n" + string.Join('\n', roundTrips.Select((s, i) => $"{i + 1,3}. {s}"));
-        output.WriteLine(seen);
-        Assert.True(roundTrips.Count <= Limit, seen);
-    }
+    private void AtMost(IReadOnlyList<string> roundTrips, string what) => RoundTripApp.AtMost(output, Limit, roundTrips, what);
 
     [Fact]
     public async Task ListingAnOrganizationsMembersCostsTheCallersLookupAndOneStatement()

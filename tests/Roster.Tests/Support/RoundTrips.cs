@@ -180,6 +180,33 @@ public abstract class RoundTripApp(StorageProvider provider) : RosterApp(provide
 
     protected override void ConfigureServices(IServiceCollection services) =>
         services.ConfigureDbContext<RosterDb>(options => options.AddInterceptors(Counter));
+
+    /// <summary>
+    /// Runs one request while counting, and returns the round trips of its own DbContext lease: the one lease
+    /// <paramref name="isTheRequests"/> picks out (a background service's lease never matches it).
+    /// </summary>
+    public async Task<IReadOnlyList<string>> CountedAsync(Func<Task> request, Func<IReadOnlyList<string>, bool> isTheRequests)
+    {
+        Counter.Start(Provider == StorageProvider.Postgres);
+        IReadOnlyList<IReadOnlyList<string>> leases;
+        try
+        {
+            await request();
+        }
+        finally
+        {
+            leases = Counter.Stop();
+        }
+        return Assert.Single(leases, lease => isTheRequests(lease));
+    }
+
+    /// <summary>Asserts at most <paramref name="limit"/> round trips, listing them (in the output too) either way.</summary>
+    public static void AtMost(Xunit.Abstractions.ITestOutputHelper output, int limit, IReadOnlyList<string> roundTrips, string what)
+    {
+        var seen = $"{what}: {roundTrips.Count} round trips (at most {limit}):\n" + string.Join('\n', roundTrips.Select((s, i) => $"{i + 1,3}. {s}"));
+        output.WriteLine(seen);
+        Assert.True(roundTrips.Count <= limit, seen);
+    }
 }
 
 public sealed class SqliteRoundTripApp() : RoundTripApp(StorageProvider.Sqlite);
